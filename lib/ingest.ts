@@ -1,0 +1,260 @@
+import { chunkDocument, type ChunkingOptions } from './chunking';
+import { chunkId, sha256Hex } from './hashing';
+import { checkNamespace } from './namespace';
+import type { Chunk, Embedder, LoadedDocument, SourceSummary, StoredChunk, UserMetadata, VectorStore } from './types';
+import { InputError } from './types';
+
+export interface IngestOptions {
+	store: VectorStore;
+	/** Without one, chunks are stored for keyword search only. */
+	embedder?: Embedder;
+	namespace: string;
+	chunking?: ChunkingOptions;
+	/** The user's metadata, attached to every chunk and filterable at search time. */
+	metadata?: UserMetadata;
+	signal?: AbortSignal;
+	now?: () => Date;
+}
+
+export type DocumentStatus = 'created' | 'updated' | 'unchanged' | 'failed';
+
+export interface DocumentResult {
+	sourceId: string;
+	title?: string;
+	url?: string;
+	status: DocumentStatus;
+	/** Fingerprint of the stored version (text + chunking + embedding model). */
+	documentHash?: string;
+	/** Chunks of the current version. */
+	chunks: number;
+	/** Chunks sent to the embedding model by this run. */
+	embedded: number;
+	/** Chunks whose vectors were reused from an earlier version instead of being embedded again. */
+	reused: number;
+	/** Stale chunks (earlier versions) deleted by this run. */
+	deleted: number;
+	error?: string;
+}
+
+/** Chunks embedded together: large enough for few requests, small enough that one failure costs few documents. */
+const EMBED_GROUP_CHUNKS = 256;
+/** Rows per store write, so a very long document does not become one huge request. */
+const UPSERT_SLICE = 500;
+
+interface PlannedDocument {
+	doc: LoadedDocument;
+	result: DocumentResult;
+	/** Present when the version must be (re)written. */
+	chunks?: Chunk[];
+	vectors?: Map<string, number[]>;
+	/** Earlier versions to delete once the current one is complete. */
+	hasStaleVersions: boolean;
+}
+
+/**
+ * Ingests documents incrementally and idempotently.
+ *
+ * - A document whose version is already completely stored costs no embedding call and no write.
+ * - A changed document gets its new chunks written first and its stale chunks deleted after, so a failure
+ *   mid-way leaves the previous version searchable; chunk ids are deterministic, so a re-run converges.
+ * - Chunks whose text is unchanged keep their stored vectors instead of being embedded again.
+ * - One document failing does not fail the others: its result says `failed` with the reason.
+ */
+export async function ingestDocuments(docs: LoadedDocument[], options: IngestOptions): Promise<DocumentResult[]> {
+	const namespace = checkNamespace(options.namespace);
+	const ingestedAt = (options.now?.() ?? new Date()).toISOString();
+	const plans: PlannedDocument[] = [];
+	for (const doc of docs) {
+		options.signal?.throwIfAborted();
+		plans.push(await guard(planDocument(doc, namespace, ingestedAt, options), doc, options.signal));
+	}
+
+	for (const group of embeddingGroups(plans)) {
+		options.signal?.throwIfAborted();
+		await embedGroup(group, namespace, options);
+	}
+
+	for (const plan of plans) {
+		options.signal?.throwIfAborted();
+		if (plan.result.status === 'failed') continue;
+		try {
+			await writePlan(plan, namespace, options);
+		} catch (error) {
+			rethrowIfAborted(error, options.signal);
+			markFailed(plan, error);
+		}
+	}
+	return plans.map((plan) => plan.result);
+}
+
+export async function ingestDocument(doc: LoadedDocument, options: IngestOptions): Promise<DocumentResult> {
+	const [result] = await ingestDocuments([doc], options);
+	return result;
+}
+
+export async function deleteSource(
+	store: VectorStore,
+	namespace: string,
+	sourceId: string,
+): Promise<{ sourceId: string; deleted: number }> {
+	if (!sourceId?.trim()) throw new InputError('Source ID is empty: give the ID (URL or file name) of the source to delete', 'sourceId');
+	return { sourceId, deleted: await store.deleteSource(checkNamespace(namespace), sourceId) };
+}
+
+export async function listSources(
+	store: VectorStore,
+	namespace: string,
+	options: { limit?: number; offset?: number } = {},
+): Promise<SourceSummary[]> {
+	return store.listSources(checkNamespace(namespace), options);
+}
+
+async function planDocument(
+	doc: LoadedDocument,
+	namespace: string,
+	ingestedAt: string,
+	options: IngestOptions,
+): Promise<PlannedDocument> {
+	const result: DocumentResult = {
+		sourceId: doc.sourceId,
+		title: doc.title,
+		url: doc.url,
+		status: 'created',
+		chunks: 0,
+		embedded: 0,
+		reused: 0,
+		deleted: 0,
+	};
+	if (!doc.text.trim()) throw new InputError(`Document "${doc.sourceId}" has no text to ingest`, 'text');
+
+	const chunks = fingerprint(
+		chunkDocument(doc, { ...options.chunking, namespace, ingestedAt, extra: options.metadata ?? {} }),
+		versionFingerprint(doc, options),
+		options.embedder?.model,
+	);
+	const documentHash = chunks[0].metadata.documentHash;
+	Object.assign(result, { documentHash, chunks: chunks.length });
+
+	const versions = await options.store.versions(namespace, doc.sourceId);
+	const current = versions.find((version) => version.documentHash === documentHash);
+	const hasStaleVersions = versions.some((version) => version.documentHash !== documentHash);
+	if (versions.length > 0) result.status = 'updated';
+	if (current && current.storedChunks >= current.expectedChunks) {
+		// Complete already: at most an interrupted run's stale versions remain to be cleaned up.
+		if (!hasStaleVersions) result.status = 'unchanged';
+		return { doc, result, hasStaleVersions };
+	}
+	return { doc, result, chunks, hasStaleVersions };
+}
+
+/**
+ * A version is the text plus everything that shapes its stored chunks: a new chunk size or embedding model
+ * must count as a change, or the store would keep chunks that no longer match the settings.
+ */
+function versionFingerprint(doc: LoadedDocument, options: IngestOptions): string {
+	const { chunkSize, chunkOverlap } = options.chunking ?? {};
+	return sha256Hex(
+		JSON.stringify([sha256Hex(doc.text), chunkSize ?? null, chunkOverlap ?? null, options.embedder?.model ?? null, doc.title ?? null, doc.url ?? null]),
+	);
+}
+
+/**
+ * Re-keys chunks to the version fingerprint. Content hashes include the embedding model so that a vector
+ * is only ever reused for the same text embedded by the same model.
+ */
+function fingerprint(chunks: Chunk[], documentHash: string, model: string | undefined): Chunk[] {
+	return chunks.map((chunk) => {
+		const { namespace, sourceId, chunkIndex } = chunk.metadata;
+		return {
+			...chunk,
+			id: chunkId(namespace, sourceId, documentHash, chunkIndex),
+			metadata: {
+				...chunk.metadata,
+				documentHash,
+				contentHash: sha256Hex(`${model ?? 'keyword'}\n${chunk.text}`),
+			},
+		};
+	});
+}
+
+/** Splits the documents that need embedding into groups of about EMBED_GROUP_CHUNKS chunks. */
+function* embeddingGroups(plans: PlannedDocument[]): Generator<PlannedDocument[]> {
+	let group: PlannedDocument[] = [];
+	let size = 0;
+	for (const plan of plans) {
+		if (!plan.chunks || plan.result.status === 'failed') continue;
+		group.push(plan);
+		size += plan.chunks.length;
+		if (size >= EMBED_GROUP_CHUNKS) {
+			yield group;
+			group = [];
+			size = 0;
+		}
+	}
+	if (group.length > 0) yield group;
+}
+
+async function embedGroup(group: PlannedDocument[], namespace: string, options: IngestOptions): Promise<void> {
+	const { embedder, store, signal } = options;
+	if (!embedder) return;
+	try {
+		const chunks = group.flatMap((plan) => plan.chunks ?? []);
+		const known = await store.vectorsByContentHash(namespace, [...new Set(chunks.map((chunk) => chunk.metadata.contentHash))]);
+		const missing = [...new Map(chunks.filter((chunk) => !known.has(chunk.metadata.contentHash)).map((chunk) => [chunk.metadata.contentHash, chunk.text]))];
+		const embedded = missing.length > 0 ? await embedder.embed(missing.map(([, text]) => text), signal) : [];
+		missing.forEach(([hash], index) => known.set(hash, embedded[index]));
+		const newlyEmbedded = new Set(missing.map(([hash]) => hash));
+		for (const plan of group) {
+			plan.vectors = known;
+			for (const chunk of plan.chunks ?? []) {
+				if (newlyEmbedded.delete(chunk.metadata.contentHash)) plan.result.embedded++;
+				else plan.result.reused++;
+			}
+		}
+	} catch (error) {
+		rethrowIfAborted(error, signal);
+		for (const plan of group) markFailed(plan, error);
+	}
+}
+
+async function writePlan(plan: PlannedDocument, namespace: string, options: IngestOptions): Promise<void> {
+	const { store, signal } = options;
+	if (plan.chunks) {
+		const rows: StoredChunk[] = plan.chunks.map((chunk) => ({ ...chunk, vector: plan.vectors?.get(chunk.metadata.contentHash) }));
+		for (let start = 0; start < rows.length; start += UPSERT_SLICE) {
+			signal?.throwIfAborted();
+			await store.upsert(rows.slice(start, start + UPSERT_SLICE), signal);
+		}
+	}
+	if (plan.hasStaleVersions) {
+		plan.result.deleted = await store.deleteSource(namespace, plan.doc.sourceId, plan.result.documentHash);
+	}
+}
+
+async function guard(planning: Promise<PlannedDocument>, doc: LoadedDocument, signal?: AbortSignal): Promise<PlannedDocument> {
+	try {
+		return await planning;
+	} catch (error) {
+		rethrowIfAborted(error, signal);
+		const plan: PlannedDocument = {
+			doc,
+			result: { sourceId: doc.sourceId, title: doc.title, url: doc.url, status: 'failed', chunks: 0, embedded: 0, reused: 0, deleted: 0 },
+			hasStaleVersions: false,
+		};
+		markFailed(plan, error);
+		return plan;
+	}
+}
+
+function markFailed(plan: PlannedDocument, error: unknown): void {
+	plan.result.status = 'failed';
+	plan.result.embedded = 0;
+	plan.result.reused = 0;
+	plan.result.error = `Could not ingest "${plan.doc.sourceId}": ${(error as Error)?.message ?? String(error)}`;
+	plan.chunks = undefined;
+}
+
+/** A cancelled execution must stop the whole run, not be reported as one failed document. */
+function rethrowIfAborted(error: unknown, signal?: AbortSignal): void {
+	if (signal?.aborted) throw error;
+}
