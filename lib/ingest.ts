@@ -127,23 +127,25 @@ async function planDocument(
 	};
 	if (!doc.text.trim()) throw new InputError(`Document "${doc.sourceId}" has no text to ingest`, 'text');
 
-	const chunks = fingerprint(
-		chunkDocument(doc, { ...options.chunking, namespace, ingestedAt, extra: options.metadata ?? {} }),
-		versionFingerprint(doc, options),
-		options.embedder?.model,
-	);
-	const documentHash = chunks[0].metadata.documentHash;
-	Object.assign(result, { documentHash, chunks: chunks.length });
-
+	// Decide from the fingerprint before chunking: an unchanged document then costs one store lookup only.
+	const documentHash = versionFingerprint(doc, options);
+	result.documentHash = documentHash;
 	const versions = await options.store.versions(namespace, doc.sourceId);
 	const current = versions.find((version) => version.documentHash === documentHash);
 	const hasStaleVersions = versions.some((version) => version.documentHash !== documentHash);
 	if (versions.length > 0) result.status = 'updated';
 	if (current && current.storedChunks >= current.expectedChunks) {
 		// Complete already: at most an interrupted run's stale versions remain to be cleaned up.
+		result.chunks = current.expectedChunks;
 		if (!hasStaleVersions) result.status = 'unchanged';
 		return { doc, result, hasStaleVersions };
 	}
+	const chunks = fingerprint(
+		chunkDocument(doc, { ...options.chunking, namespace, ingestedAt, extra: options.metadata ?? {} }),
+		documentHash,
+		options.embedder?.model,
+	);
+	result.chunks = chunks.length;
 	return { doc, result, chunks, hasStaleVersions };
 }
 
