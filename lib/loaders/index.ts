@@ -1,0 +1,15 @@
+/** Document loaders: files, text, web pages and sitemaps → `LoadedDocument` (see lib/types.ts). */
+export { loadBinary, type BinaryInput } from './binary';
+export { detectType } from './detect';
+export { htmlFragmentToMarkdown, htmlToDocument, type HtmlDocument } from './html';
+export { loadSitemapUrls } from './sitemap';
+export { loadText, type TextLoadOptions } from './text';
+export { fetchResource, loadUrl, USER_AGENT, type FetchedResource } from './url';
+export type {
+	DetectedType,
+	DocumentKind,
+	LoadOptions,
+	SitemapLoadOptions,
+	UrlContentKind,
+	UrlLoadOptions,
+} from './types';

@@ -1,0 +1,92 @@
+/**
+ * CSV and JSON records (CRM exports, product feeds): each row becomes `key: value` lines, which read well to
+ * both an embedding model and a keyword index, and keeps the column names next to their values.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+
+import { InputError } from '../types';
+
+export type RecordRow = Record<string, unknown>;
+
+function flatten(value: unknown, prefix: string, lines: string[]): void {
+	if (value === null || value === undefined || value === '') return;
+	if (Array.isArray(value)) {
+		if (value.every((item) => item === null || typeof item !== 'object')) {
+			const items = value.filter((item) => item !== null && item !== '').map(String);
+			if (items.length > 0) lines.push(`${prefix}: ${items.join(', ')}`);
+		} else {
+			value.forEach((item, index) => flatten(item, `${prefix}.${index + 1}`, lines));
+		}
+	} else if (typeof value === 'object') {
+		for (const [key, nested] of Object.entries(value as RecordRow)) flatten(nested, prefix ? `${prefix}.${key}` : key, lines);
+	} else {
+		lines.push(`${prefix}: ${String(value).replace(/\s+/g, ' ').trim()}`);
+	}
+}
+
+/** `key: value` lines; nested objects use dotted keys, empty values are left out. */
+export function recordToText(record: unknown): string {
+	const lines: string[] = [];
+	flatten(record, '', lines);
+	return lines.join('\n');
+}
+
+/** The delimiter that splits the header line most often: exports use `,`, `;` (Excel in many locales) or tabs. */
+function guessDelimiter(text: string): string {
+	const header = text.split(/\r?\n/, 1)[0];
+	const candidates = [',', ';', '\t', '|'];
+	return candidates.reduce((best, candidate) =>
+		header.split(candidate).length > header.split(best).length ? candidate : best,
+	);
+}
+
+export function parseCsvRecords(name: string, text: string): RecordRow[] {
+	try {
+		return parseCsv(text, {
+			columns: true,
+			bom: true,
+			delimiter: guessDelimiter(text),
+			skip_empty_lines: true,
+			relax_column_count: true,
+			relax_quotes: true,
+			trim: true,
+		}) as RecordRow[];
+	} catch (error) {
+		throw new InputError(`${name} could not be read as CSV: ${(error as Error).message}.`);
+	}
+}
+
+/** A JSON array gives its elements as rows; any other JSON value is one row. */
+export function parseJsonRecords(name: string, text: string): unknown[] {
+	let value: unknown;
+	try {
+		value = JSON.parse(text.replace(/^\uFEFF/, ''));
+	} catch (error) {
+		throw new InputError(`${name} is not valid JSON: ${(error as Error).message}.`);
+	}
+	return Array.isArray(value) ? value : [value];
+}
+
+/** Row identities for `<file>#<id>` sourceIds: the id column's value, else the 1-based row number. */
+export function rowIds(name: string, rows: unknown[], idField: string | undefined): string[] {
+	const ids = rows.map((row, index) => {
+		if (!idField) return String(index + 1);
+		const value = row !== null && typeof row === 'object' ? (row as RecordRow)[idField] : undefined;
+		if (value === undefined || value === null || value === '') {
+			throw new InputError(`${name}: row ${index + 1} has no value in the ID column "${idField}"; fill it or choose another column.`, 'idField');
+		}
+		return String(value);
+	});
+	const firstRowOf = new Map<string, number>();
+	ids.forEach((id, index) => {
+		const earlier = firstRowOf.get(id);
+		if (earlier !== undefined) {
+			throw new InputError(
+				`${name}: the ID column "${idField}" has the value "${id}" in rows ${earlier + 1} and ${index + 1}; choose a column with unique values.`,
+				'idField',
+			);
+		}
+		firstRowOf.set(id, index);
+	});
+	return ids;
+}

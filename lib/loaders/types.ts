@@ -1,0 +1,52 @@
+/** Options and results of the loaders; the shared document shape is `LoadedDocument` in lib/types.ts. */
+
+export type DocumentKind = 'pdf' | 'docx' | 'html' | 'markdown' | 'text' | 'csv' | 'json';
+
+export interface DetectedType {
+	/** Absent when the bytes are not a document we can read (binary data, images, archives…). */
+	kind?: DocumentKind;
+	/** What the bytes are, e.g. `application/pdf`, `image/png`, `application/octet-stream`. */
+	mimeType: string;
+	/** Human-readable name for error messages, e.g. `PDF`, `PNG image`, `binary data`. */
+	label: string;
+	/** Which evidence decided: the bytes themselves, the given MIME type, or the file extension. */
+	detectedBy: 'content' | 'mimeType' | 'extension';
+}
+
+export interface LoadOptions {
+	/** Largest input accepted, in bytes. Default 25 MB. */
+	maxBytes?: number;
+	/** CSV / JSON arrays: one document per row (default) or one document for the whole file. */
+	rowsAsDocuments?: boolean;
+	/** CSV / JSON rows: the column whose value identifies a row in its sourceId `<file>#<id>` (else the row number). */
+	idField?: string;
+	/** Longest time a PDF or DOCX may take to parse, in ms. Default 60000. */
+	parseTimeoutMs?: number;
+}
+
+/** Content families a URL may return; anything else is refused before its body is read. */
+export type UrlContentKind = 'html' | 'text' | 'markdown' | 'pdf' | 'docx' | 'json' | 'csv';
+
+export interface UrlLoadOptions {
+	/** Whole request budget, per hop, in ms. Default 15000. */
+	timeoutMs?: number;
+	/** Largest response body, in bytes; the download stops as soon as it is exceeded. Default 10 MB. */
+	maxBytes?: number;
+	/** Redirects followed (each hop re-checked). Default 5. */
+	maxRedirects?: number;
+	/** Content families accepted. Default: all of them. */
+	allowedContentTypes?: UrlContentKind[];
+	/** Allow loopback, private, link-local and cloud-metadata addresses. Default false. */
+	allowInternalNetwork?: boolean;
+	/** Cancels the download (e.g. a cancelled n8n execution). */
+	signal?: AbortSignal;
+	/** Longest time a downloaded PDF or DOCX may take to parse, in ms. Default 60000. */
+	parseTimeoutMs?: number;
+}
+
+export interface SitemapLoadOptions extends UrlLoadOptions {
+	/** Most page URLs returned (the sitemap walk stops once reached). */
+	maxPages: number;
+	/** Most sitemap files fetched in total, index files included. Default 50. */
+	maxSitemaps?: number;
+}

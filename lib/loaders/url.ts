@@ -1,0 +1,245 @@
+/**
+ * Fetching web pages safely. undici is Node's own HTTP client; we give its connector a DNS `lookup` that
+ * refuses non-public addresses, so the address checked is exactly the address connected to (a DNS-rebinding
+ * host cannot answer "public" to a pre-check and "127.0.0.1" to the connection). Redirects are followed by
+ * hand so every hop goes through the same checks, and the body is streamed so the size cap stops a download
+ * as soon as it is exceeded.
+ */
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
+
+import ipaddr from 'ipaddr.js';
+import { Agent, type Dispatcher, request } from 'undici';
+
+import { InputError, type LoadedDocument } from '../types';
+import { loadBinary } from './binary';
+import { detectType } from './detect';
+import { formatMegabytes, MEGABYTE } from './limits';
+import type { UrlContentKind, UrlLoadOptions } from './types';
+
+export const USER_AGENT = 'n8n-nodes-symbiotic/0.1 (document loader for n8n; +https://www.npmjs.com/package/n8n-nodes-symbiotic)';
+export const DEFAULT_URL_TIMEOUT_MS = 15_000;
+export const DEFAULT_URL_MAX_BYTES = 10 * MEGABYTE;
+export const DEFAULT_MAX_REDIRECTS = 5;
+
+const ALL_CONTENT_KINDS: UrlContentKind[] = ['html', 'text', 'markdown', 'pdf', 'docx', 'json', 'csv'];
+const CONTENT_KIND_BY_MIME: Record<string, UrlContentKind> = {
+	'text/html': 'html',
+	'application/xhtml+xml': 'html',
+	'text/plain': 'text',
+	'text/markdown': 'markdown',
+	'text/x-markdown': 'markdown',
+	'application/pdf': 'pdf',
+	'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+	'application/json': 'json',
+	'text/json': 'json',
+	'text/csv': 'csv',
+	'application/csv': 'csv',
+};
+/** Servers label files generically when they do not know better; the bytes are then checked instead. */
+const GENERIC_MIME = new Set(['', 'application/octet-stream', 'binary/octet-stream', 'application/download']);
+const RANGE_NAMES: Record<string, string> = {
+	loopback: 'loopback',
+	private: 'private',
+	linkLocal: 'link-local (cloud metadata)',
+	uniqueLocal: 'unique-local',
+	unspecified: 'unspecified',
+	carrierGradeNat: 'carrier-grade NAT',
+};
+
+/** Raised inside DNS lookup; carries the refused address up through undici's connection errors. */
+class InternalAddressError extends Error {
+	constructor(readonly address: string, readonly rangeName: string) {
+		super(`refused ${rangeName} address ${address}`);
+		this.name = 'InternalAddressError';
+	}
+}
+
+/** The name of the address's range when it is not a public unicast address, else undefined. */
+function internalRange(address: string): string | undefined {
+	const range = ipaddr.process(address).range();
+	return range === 'unicast' ? undefined : (RANGE_NAMES[range] ?? `non-public (${range})`);
+}
+
+const guardedLookup: LookupFunction = (hostname, options, callback) => {
+	dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+		if (error) return callback(error, '', 0);
+		for (const { address } of addresses) {
+			const range = internalRange(address);
+			if (range) return callback(new InternalAddressError(address, range), '', 0);
+		}
+		if (options.all) return (callback as unknown as (e: null, all: dns.LookupAddress[]) => void)(null, addresses);
+		return callback(null, addresses[0].address, addresses[0].family);
+	});
+};
+
+function findCause<T extends Error>(error: unknown, type: new (...args: never[]) => T): T | undefined {
+	for (let current = error; current instanceof Error; current = current.cause) {
+		if (current instanceof type) return current;
+	}
+	return undefined;
+}
+
+function findCode(error: unknown): string | undefined {
+	for (let current = error; current instanceof Error; current = current.cause) {
+		const code = (current as NodeJS.ErrnoException).code;
+		if (code) return code;
+	}
+	return undefined;
+}
+
+export interface FetchedResource {
+	data: Buffer;
+	/** URL after redirects. */
+	finalUrl: string;
+	/** Content-Type header without parameters, lower-cased ('' when absent). */
+	mimeType: string;
+}
+
+interface FetchOptions extends UrlLoadOptions {
+	/** Checks the response's content type before its body is read; throws to refuse it. */
+	acceptContentType?: (mimeType: string, url: string) => void;
+}
+
+function internalAddressMessage(url: string, error: InternalAddressError): string {
+	return `${url} resolves to a ${error.rangeName} address ${error.address}; enable 'Allow Internal Network' to fetch it.`;
+}
+
+type ResponseBody = Dispatcher.ResponseData['body'];
+
+/** Drops a body we will not read; the listener keeps undici's "aborted" error from crashing the process. */
+function discard(body: ResponseBody): void {
+	body.on('error', () => undefined);
+	body.destroy();
+}
+
+async function readCapped(body: ResponseBody, url: string, maxBytes: number): Promise<Buffer> {
+	const parts: Buffer[] = [];
+	let size = 0;
+	for await (const part of body) {
+		size += part.length;
+		if (size > maxBytes) {
+			discard(body);
+			throw new InputError(`${url} is larger than ${formatMegabytes(maxBytes)}; raise the maximum download size or pick a smaller document.`, 'url');
+		}
+		parts.push(part);
+	}
+	return Buffer.concat(parts);
+}
+
+/** GETs a URL with the timeout, size cap, redirect cap and internal-network guard of `UrlLoadOptions`. */
+export async function fetchResource(url: string, options: FetchOptions = {}): Promise<FetchedResource> {
+	const timeoutMs = options.timeoutMs ?? DEFAULT_URL_TIMEOUT_MS;
+	const maxBytes = options.maxBytes ?? DEFAULT_URL_MAX_BYTES;
+	const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+	const allowInternal = options.allowInternalNetwork ?? false;
+	const timeout = AbortSignal.timeout(timeoutMs);
+	const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+	const agent = new Agent({
+		connect: { timeout: timeoutMs, ...(allowInternal ? {} : { lookup: guardedLookup }) },
+		headersTimeout: timeoutMs,
+		bodyTimeout: timeoutMs,
+	});
+	let current: URL;
+	try {
+		current = new URL(url);
+	} catch {
+		throw new InputError(`"${url}" is not a valid URL; use a full address such as https://example.com/page.`, 'url');
+	}
+	try {
+		for (let redirects = 0; ; redirects++) {
+			if (current.protocol !== 'http:' && current.protocol !== 'https:') {
+				throw new InputError(`${current.href} uses ${current.protocol.replace(':', '')}; only http and https URLs can be fetched.`, 'url');
+			}
+			// IP literals never reach the DNS lookup, so they are checked here.
+			const host = current.hostname.replace(/^\[|\]$/g, '');
+			if (!allowInternal && ipaddr.isValid(host)) {
+				const range = internalRange(host);
+				if (range) throw new InputError(internalAddressMessage(current.href, new InternalAddressError(host, range)), 'url');
+			}
+			const response = await request(current, {
+				method: 'GET',
+				dispatcher: agent,
+				signal,
+				headers: { 'user-agent': USER_AGENT, accept: 'text/html,application/xhtml+xml,application/pdf,text/*;q=0.9,*/*;q=0.8' },
+			});
+			const location = response.headers.location;
+			if (response.statusCode >= 300 && response.statusCode < 400 && location) {
+				discard(response.body);
+				if (redirects >= maxRedirects) {
+					throw new InputError(`${url} redirected more than ${maxRedirects} times; open it in a browser to find its final address.`, 'url');
+				}
+				current = new URL(Array.isArray(location) ? location[0] : location, current);
+				continue;
+			}
+			if (response.statusCode < 200 || response.statusCode >= 300) {
+				discard(response.body);
+				throw new InputError(`${current.href} returned HTTP ${response.statusCode}; check that the address is right and publicly reachable.`, 'url');
+			}
+			const contentType = response.headers['content-type'];
+			const mimeType = (Array.isArray(contentType) ? contentType[0] : (contentType ?? '')).split(';')[0].trim().toLowerCase();
+			try {
+				options.acceptContentType?.(mimeType, current.href);
+			} catch (error) {
+				discard(response.body);
+				throw error;
+			}
+			const declaredLength = Number(response.headers['content-length']);
+			if (declaredLength > maxBytes) {
+				discard(response.body);
+				throw new InputError(`${current.href} is larger than ${formatMegabytes(maxBytes)} (${formatMegabytes(declaredLength)}); raise the maximum download size or pick a smaller document.`, 'url');
+			}
+			const data = await readCapped(response.body, current.href, maxBytes);
+			return { data, finalUrl: current.href, mimeType };
+		}
+	} catch (error) {
+		if (error instanceof InputError) throw error;
+		const internal = findCause(error, InternalAddressError);
+		if (internal) throw new InputError(internalAddressMessage(current.href, internal), 'url');
+		if (timeout.aborted) throw new InputError(`${current.href} timed out after ${timeoutMs / 1000} s; the server is too slow or unreachable.`, 'url');
+		if (options.signal?.aborted) throw new InputError(`Fetching ${current.href} was cancelled.`, 'url');
+		const code = findCode(error);
+		if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new InputError(`${current.href} could not be resolved: the host name does not exist.`, 'url');
+		if (code === 'ECONNREFUSED') throw new InputError(`${current.href} refused the connection; check the address and port.`, 'url');
+		throw new InputError(`${current.href} could not be fetched: ${(error as Error).message}.`, 'url');
+	} finally {
+		// destroy, not close: after a timeout or refusal nothing on this agent is worth waiting for.
+		void agent.destroy().catch(() => undefined);
+	}
+}
+
+function refuseUnlessAllowed(allowed: UrlContentKind[]) {
+	return (mimeType: string, url: string): void => {
+		if (GENERIC_MIME.has(mimeType)) return;
+		const kind = CONTENT_KIND_BY_MIME[mimeType] ?? (mimeType.endsWith('+json') ? 'json' : undefined);
+		if (!kind || !allowed.includes(kind)) {
+			throw new InputError(`${url} returned content type ${mimeType}, which is not allowed (allowed: ${allowed.join(', ')}).`, 'url');
+		}
+	};
+}
+
+/** The last path segment, so extension hints work for files served under their own name. */
+function fileNameOf(url: string): string | undefined {
+	const segment = new URL(url).pathname.split('/').pop();
+	return segment ? decodeURIComponent(segment) : undefined;
+}
+
+/**
+ * Fetches a URL and loads it as one document. `sourceId` is the URL as requested (stable across runs even
+ * when the server adds redirects); `url` is the page's canonical URL, else the final URL after redirects.
+ */
+export async function loadUrl(url: string, options: UrlLoadOptions = {}): Promise<LoadedDocument> {
+	const allowed = options.allowedContentTypes ?? ALL_CONTENT_KINDS;
+	const resource = await fetchResource(url, { ...options, acceptContentType: refuseUnlessAllowed(allowed) });
+	const fileName = fileNameOf(resource.finalUrl);
+	const detected = detectType(resource.data, { fileName, mimeType: resource.mimeType });
+	// The bytes can disagree with the header (a PDF served as octet-stream): check what they really are too.
+	if (detected.kind && !allowed.includes(detected.kind)) {
+		throw new InputError(`${resource.finalUrl} returned ${detected.label}, which is not allowed (allowed: ${allowed.join(', ')}).`, 'url');
+	}
+	const [document] = await loadBinary(
+		{ data: resource.data, fileName, mimeType: resource.mimeType, sourceId: url, url: resource.finalUrl },
+		{ maxBytes: options.maxBytes ?? DEFAULT_URL_MAX_BYTES, rowsAsDocuments: false, parseTimeoutMs: options.parseTimeoutMs },
+	);
+	return document;
+}

@@ -1,0 +1,222 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+import { loadSitemapUrls, loadUrl, USER_AGENT } from '../../lib/loaders';
+import { InputError } from '../../lib/types';
+
+const fixture = (name: string): Buffer => readFileSync(join(__dirname, '../fixtures/loaders', name));
+const internal = { allowInternalNetwork: true };
+
+let server: Server;
+let base: string;
+const userAgents: string[] = [];
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** `body` may be a function: sitemaps embed the server's address, known only once it listens. */
+function send(type: string, body: string | Buffer | (() => string | Buffer)): Handler {
+	return (_, response) => {
+		response.writeHead(200, { 'content-type': type });
+		response.end(typeof body === 'function' ? body() : body);
+	};
+}
+
+const urlset = (paths: string[]): string =>
+	`<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${paths
+		.map((path) => `<url><loc>${base}${path}</loc><lastmod>2024-01-01</lastmod></url>`)
+		.join('')}</urlset>`;
+const sitemapIndex = (paths: string[]): string =>
+	`<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${paths
+		.map((path) => `<sitemap><loc>${base}${path}</loc></sitemap>`)
+		.join('')}</sitemapindex>`;
+
+const routes: Record<string, Handler> = {
+	'/page': send('text/html; charset=utf-8', fixture('messy-page.html')),
+	'/brochure': send('application/octet-stream', fixture('brochure.pdf')),
+	'/logo.png': send('image/png', Buffer.from([0x89, 0x50, 0x4e, 0x47])),
+	'/redirect-1': (_, response) => response.writeHead(302, { location: '/redirect-2' }).end(),
+	'/redirect-2': (_, response) => response.writeHead(301, { location: `${base}/page` }).end(),
+	'/loop': (_, response) => response.writeHead(302, { location: '/loop' }).end(),
+	'/slow-headers': (_, response) => {
+		setTimeout(() => response.writeHead(200, { 'content-type': 'text/plain' }).end('late'), 3000).unref();
+	},
+	'/slow-body': (_, response) => {
+		response.writeHead(200, { 'content-type': 'text/plain' });
+		response.write('first part arrives, ');
+		setTimeout(() => response.end('the rest never in time'), 3000).unref();
+	},
+	'/big-declared': (_, response) => {
+		response.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(3 * 1024 * 1024) });
+		response.end(Buffer.alloc(3 * 1024 * 1024, 'a'));
+	},
+	'/big-streamed': (_, response) => {
+		// Chunked, no Content-Length: only counting the streamed bytes can catch it.
+		response.writeHead(200, { 'content-type': 'text/plain' });
+		const chunk = Buffer.alloc(64 * 1024, 'b');
+		let sent = 0;
+		const pump = (): void => {
+			while (sent < 200 && response.write(chunk)) sent++;
+			if (sent < 200) response.once('drain', pump);
+			else response.end();
+		};
+		pump();
+	},
+	'/sitemap.xml': send('application/xml', () => urlset(['/a', '/b', '/a', '/c'])),
+	'/sitemap_index.xml': send('application/xml', () => sitemapIndex(['/sitemap-posts.xml', '/sitemap-pages.xml.gz', '/nested-index.xml', '/sitemap-posts.xml'])),
+	'/sitemap-posts.xml': send('text/xml', () => urlset(['/post-1', '/post-2'])),
+	'/sitemap-pages.xml.gz': send('application/gzip', () => gzipSync(urlset(['/about', '/post-1', '/contact']))),
+	'/nested-index.xml': send('application/xml', () => sitemapIndex(['/sitemap-deep.xml', '/sitemap_index.xml'])),
+	'/sitemap-deep.xml': send('application/xml', () => urlset(['/deep'])),
+	'/sitemap.txt': send('text/plain', () => `${base}/x\n${base}/y\n`),
+	'/not-a-sitemap.xml': send('application/xml', '<rss><channel><title>Feed</title></channel></rss>'),
+};
+
+beforeAll(async () => {
+	server = createServer((request, response) => {
+		userAgents.push(String(request.headers['user-agent']));
+		const handler = routes[new URL(request.url ?? '/', 'http://localhost').pathname];
+		if (handler) handler(request, response);
+		else response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not found</h1>');
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+	server.closeAllConnections();
+	await new Promise((resolve) => server.close(resolve));
+});
+
+async function urlError(promise: Promise<unknown>): Promise<string> {
+	const error = await promise.then(
+		() => undefined,
+		(caught: unknown) => caught,
+	);
+	expect(error).toBeInstanceOf(InputError);
+	expect((error as InputError).field).toBe('url');
+	return (error as InputError).message;
+}
+
+describe('loadUrl', () => {
+	it('loads a page: main content, canonical URL, the requested URL as sourceId, our User-Agent', async () => {
+		const document = await loadUrl(`${base}/page?ref=mail`, internal);
+		expect(document.sourceId).toBe(`${base}/page?ref=mail`);
+		expect(document.url).toBe(`${base}/blog/cold-brew-guide`);
+		expect(document.title).toBe('Cold Brew at Home: A Complete Guide');
+		expect(document.mimeType).toBe('text/html');
+		expect(document.text).toContain('| Concentrate | 1:4 | 18 hours |');
+		expect(document.text).not.toContain('cookies');
+		expect(userAgents).toContain(USER_AGENT);
+		expect(USER_AGENT).toMatch(/^n8n-nodes-symbiotic\//);
+	});
+
+	it('detects a PDF served as application/octet-stream from its bytes', async () => {
+		const document = await loadUrl(`${base}/brochure`, internal);
+		expect(document.mimeType).toBe('application/pdf');
+		expect(document.metadata.pageCount).toBe(3);
+	});
+
+	it('follows redirects within the cap and reports the final URL', async () => {
+		const document = await loadUrl(`${base}/redirect-1`, internal);
+		expect(document.sourceId).toBe(`${base}/redirect-1`);
+		expect(document.title).toBe('Cold Brew at Home: A Complete Guide');
+	});
+
+	it('stops after maxRedirects', async () => {
+		const message = await urlError(loadUrl(`${base}/loop`, { ...internal, maxRedirects: 3 }));
+		expect(message).toBe(`${base}/loop redirected more than 3 times; open it in a browser to find its final address.`);
+	});
+
+	it('reports HTTP errors with the status', async () => {
+		const message = await urlError(loadUrl(`${base}/missing`, internal));
+		expect(message).toBe(`${base}/missing returned HTTP 404; check that the address is right and publicly reachable.`);
+	});
+
+	it('times out on slow headers and on a stalled body', async () => {
+		let started = Date.now();
+		const headers = await urlError(loadUrl(`${base}/slow-headers`, { ...internal, timeoutMs: 300 }));
+		expect(headers).toBe(`${base}/slow-headers timed out after 0.3 s; the server is too slow or unreachable.`);
+		expect(Date.now() - started).toBeLessThan(2000);
+		started = Date.now();
+		const body = await urlError(loadUrl(`${base}/slow-body`, { ...internal, timeoutMs: 300 }));
+		expect(body).toBe(`${base}/slow-body timed out after 0.3 s; the server is too slow or unreachable.`);
+		expect(Date.now() - started).toBeLessThan(2000);
+	});
+
+	it('refuses bodies over maxBytes, declared or streamed', async () => {
+		const declared = await urlError(loadUrl(`${base}/big-declared`, { ...internal, maxBytes: 1024 * 1024 }));
+		expect(declared).toMatch(new RegExp(`^${base}/big-declared is larger than 1 MB \\(3 MB\\)`));
+		const streamed = await urlError(loadUrl(`${base}/big-streamed`, { ...internal, maxBytes: 1024 * 1024 }));
+		expect(streamed).toBe(`${base}/big-streamed is larger than 1 MB; raise the maximum download size or pick a smaller document.`);
+	});
+
+	it('refuses content types that are not allowed, by header and by bytes', async () => {
+		const image = await urlError(loadUrl(`${base}/logo.png`, internal));
+		expect(image).toBe(`${base}/logo.png returned content type image/png, which is not allowed (allowed: html, text, markdown, pdf, docx, json, csv).`);
+		const pdf = await urlError(loadUrl(`${base}/brochure`, { ...internal, allowedContentTypes: ['html'] }));
+		expect(pdf).toBe(`${base}/brochure returned PDF, which is not allowed (allowed: html).`);
+	});
+
+	it('refuses loopback addresses unless the internal network is allowed', async () => {
+		const requestsBefore = userAgents.length;
+		const literal = await urlError(loadUrl(`${base}/page`));
+		expect(literal).toBe(`${base}/page resolves to a loopback address 127.0.0.1; enable 'Allow Internal Network' to fetch it.`);
+		// A host name goes through DNS: the check runs on the address actually connected to.
+		const port = (server.address() as AddressInfo).port;
+		const named = await urlError(loadUrl(`http://localhost:${port}/page`));
+		expect(named).toMatch(new RegExp(`^http://localhost:${port}/page resolves to a loopback address (127\\.0\\.0\\.1|::1); enable 'Allow Internal Network' to fetch it\\.$`));
+		const metadata = await urlError(loadUrl('http://169.254.169.254/latest/meta-data/'));
+		expect(metadata).toMatch(/resolves to a link-local \(cloud metadata\) address 169\.254\.169\.254/);
+		expect(userAgents.length).toBe(requestsBefore);
+	});
+
+	it('refuses IPv6 loopback literals before connecting', async () => {
+		const message = await urlError(loadUrl('http://[::1]:9/'));
+		expect(message).toBe("http://[::1]:9/ resolves to a loopback address ::1; enable 'Allow Internal Network' to fetch it.");
+	});
+
+	it('rejects malformed URLs and non-HTTP schemes', async () => {
+		expect(await urlError(loadUrl('not a url'))).toBe('"not a url" is not a valid URL; use a full address such as https://example.com/page.');
+		expect(await urlError(loadUrl('file:///etc/passwd'))).toBe('file:///etc/passwd uses file; only http and https URLs can be fetched.');
+	});
+
+	it('stops when the caller cancels', async () => {
+		const controller = new AbortController();
+		setTimeout(() => controller.abort(), 100);
+		const message = await urlError(loadUrl(`${base}/slow-headers`, { ...internal, signal: controller.signal }));
+		expect(message).toBe(`Fetching ${base}/slow-headers was cancelled.`);
+	});
+});
+
+describe('loadSitemapUrls', () => {
+	it('lists a urlset, deduplicated, in order', async () => {
+		expect(await loadSitemapUrls(`${base}/sitemap.xml`, { ...internal, maxPages: 100 })).toEqual([`${base}/a`, `${base}/b`, `${base}/c`]);
+	});
+
+	it('walks a sitemap index with gzip children and nested indexes, each sitemap once', async () => {
+		const pages = await loadSitemapUrls(`${base}/sitemap_index.xml`, { ...internal, maxPages: 100 });
+		expect(pages).toEqual([`${base}/post-1`, `${base}/post-2`, `${base}/about`, `${base}/contact`, `${base}/deep`]);
+	});
+
+	it('stops at maxPages', async () => {
+		expect(await loadSitemapUrls(`${base}/sitemap_index.xml`, { ...internal, maxPages: 3 })).toEqual([`${base}/post-1`, `${base}/post-2`, `${base}/about`]);
+	});
+
+	it('reads plain-text sitemaps', async () => {
+		expect(await loadSitemapUrls(`${base}/sitemap.txt`, { ...internal, maxPages: 10 })).toEqual([`${base}/x`, `${base}/y`]);
+	});
+
+	it('explains what is wrong with a document that is not a sitemap, or a missing one', async () => {
+		expect(await urlError(loadSitemapUrls(`${base}/not-a-sitemap.xml`, { ...internal, maxPages: 10 }))).toBe(
+			`${base}/not-a-sitemap.xml is not a sitemap: it has neither <urlset> nor <sitemapindex>.`,
+		);
+		expect(await urlError(loadSitemapUrls(`${base}/nope.xml`, { ...internal, maxPages: 10 }))).toMatch(/returned HTTP 404/);
+	});
+
+	it('applies the internal-network guard to sitemaps too', async () => {
+		expect(await urlError(loadSitemapUrls(`${base}/sitemap.xml`, { maxPages: 10 }))).toMatch(/resolves to a loopback address 127\.0\.0\.1/);
+	});
+});
