@@ -1,0 +1,171 @@
+import { InputError } from '../types';
+import { escapeHtml, escapeMultiline, safeHttpUrl } from './escape';
+import { renderContextValue } from './pages';
+import type { ReviewContextField } from './types';
+
+/**
+ * Review request messages. They only ever link to the review page: a GET never decides, so nothing a mail
+ * scanner or chat unfurler fetches can approve. No images at all, hence no tracking pixel and no remote load.
+ */
+
+export interface ReviewEmailInput {
+	subject: string;
+	intro?: string;
+	draft: string;
+	context: ReviewContextField[];
+	/** The reviewer's personal link (createReviewLink). */
+	reviewUrl: string;
+	expiresAt: Date;
+	reviewerName?: string;
+}
+
+export interface RenderedEmail {
+	subject: string;
+	html: string;
+	text: string;
+}
+
+function requireHttpUrl(url: string, field: string): string {
+	const safe = safeHttpUrl(url);
+	if (!safe) {
+		throw new InputError(`${field}: the review link "${url}" must be an absolute http(s) URL, as createReviewLink makes.`, field);
+	}
+	return safe;
+}
+
+function formatExpiry(expiresAt: Date): string {
+	return `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }).format(expiresAt)} UTC`;
+}
+
+/** Header values must stay on one line; collapsing line breaks also rules out header injection. */
+function singleLine(value: string): string {
+	return value.replace(/[\r\n\t\u2028\u2029]+/g, ' ').trim();
+}
+
+const FONT = 'font-family:-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica,Arial,sans-serif';
+
+export function renderReviewEmail(input: ReviewEmailInput): RenderedEmail {
+	const reviewUrl = requireHttpUrl(input.reviewUrl, 'reviewUrl');
+	const subject = singleLine(input.subject);
+	const greeting = input.reviewerName ? `Hello ${input.reviewerName},` : 'Hello,';
+	const intro = input.intro ?? 'A draft is waiting for your review.';
+	const expiry = formatExpiry(input.expiresAt);
+
+	const contextRows = input.context
+		.map(
+			(field) =>
+				`<tr><td style="padding:4px 12px 4px 0;color:#57606a;vertical-align:top">${escapeHtml(field.label)}</td>` +
+				`<td style="padding:4px 0;vertical-align:top">${renderContextValue(field)}</td></tr>`,
+		)
+		.join('');
+	const html =
+		'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
+		'<meta name="viewport" content="width=device-width, initial-scale=1">' +
+		`<title>${escapeHtml(subject)}</title></head>` +
+		`<body style="margin:0;padding:0;background:#f4f5f7;${FONT};color:#1f2328">` +
+		'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7"><tr><td align="center" style="padding:16px">' +
+		'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:600px;background:#ffffff;border:1px solid #d8dde3;border-radius:12px">' +
+		`<tr><td style="padding:24px;font-size:16px;line-height:1.5">` +
+		`<p style="margin:0 0 12px">${escapeHtml(greeting)}</p>` +
+		`<p style="margin:0 0 16px">${escapeMultiline(intro)}</p>` +
+		(contextRows ? `<table role="presentation" cellpadding="0" cellspacing="0" style="margin:0 0 16px;font-size:14px">${contextRows}</table>` : '') +
+		'<p style="margin:0 0 6px;font-size:13px;color:#57606a;text-transform:uppercase;letter-spacing:.04em">Draft</p>' +
+		`<div style="margin:0 0 20px;padding:12px;border:1px solid #d8dde3;border-radius:8px;background:#fafbfc">${escapeMultiline(input.draft)}</div>` +
+		`<p style="margin:0 0 20px"><a href="${escapeHtml(reviewUrl)}" style="display:inline-block;padding:12px 28px;background:#0b5cad;color:#ffffff;text-decoration:none;border-radius:8px;font-weight:600">Review</a></p>` +
+		'<p style="margin:0 0 8px;font-size:13px;color:#57606a">You approve, edit or reject on the review page. ' +
+		`This personal link expires on ${escapeHtml(expiry)}; please do not forward it.</p>` +
+		`<p style="margin:0;font-size:12px;color:#57606a;word-break:break-all">If the button does not work, open: <a href="${escapeHtml(reviewUrl)}" style="color:#0b5cad">${escapeHtml(reviewUrl)}</a></p>` +
+		'</td></tr></table></td></tr></table></body></html>';
+
+	const contextText = input.context.map((field) => {
+		const url = safeHttpUrl(field.url);
+		return `${field.label}: ${field.value}${url && url !== field.value ? ` <${url}>` : ''}`;
+	});
+	const text = [
+		greeting,
+		'',
+		intro,
+		'',
+		...(contextText.length ? [...contextText, ''] : []),
+		'Draft:',
+		'------',
+		input.draft,
+		'------',
+		'',
+		`Review it (approve, edit or reject) here: ${reviewUrl}`,
+		'',
+		`This personal link expires on ${expiry}; please do not forward it.`,
+	].join('\n');
+	return { subject, html, text };
+}
+
+export interface ChatReviewLink {
+	reviewerName: string;
+	url: string;
+}
+
+export interface ChatWebhookInput {
+	format: 'slack' | 'teams';
+	title: string;
+	intro?: string;
+	links: ChatReviewLink[];
+	expiresAt: Date;
+}
+
+/** Slack treats only these three characters as control characters in text. */
+function escapeSlack(value: string): string {
+	return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Slack caps button labels at 75 characters and an actions block at 25 elements. */
+const SLACK_BUTTON_LABEL_MAX = 75;
+const SLACK_ACTIONS_MAX = 25;
+
+/**
+ * JSON body for a Slack or Teams incoming webhook: title, intro and one "Review" button per reviewer, linking to the
+ * review page. User text goes out as plain text (Slack `plain_text`, Teams `TextRun`), so it cannot form links.
+ * Everyone in the channel sees every button: use email for strictly personal links.
+ */
+export function renderChatWebhookPayload(input: ChatWebhookInput): Record<string, unknown> {
+	const links = input.links.map((link, index) => ({
+		label: `Review as ${singleLine(link.reviewerName)}`,
+		url: requireHttpUrl(link.url, `links[${index}].url`),
+	}));
+	const expiry = `Links expire on ${formatExpiry(input.expiresAt)}.`;
+	const lines = [singleLine(input.title), ...(input.intro ? [input.intro] : []), expiry];
+	if (input.format === 'slack') {
+		const buttonBlocks = [];
+		for (let start = 0; start < links.length; start += SLACK_ACTIONS_MAX) {
+			buttonBlocks.push({
+				type: 'actions',
+				elements: links.slice(start, start + SLACK_ACTIONS_MAX).map((link) => ({
+					type: 'button',
+					text: { type: 'plain_text', text: link.label.slice(0, SLACK_BUTTON_LABEL_MAX) },
+					url: link.url,
+				})),
+			});
+		}
+		return {
+			text: escapeSlack(lines[0]),
+			blocks: [{ type: 'section', text: { type: 'plain_text', text: lines.join('\n') } }, ...buttonBlocks],
+		};
+	}
+	return {
+		type: 'message',
+		attachments: [
+			{
+				contentType: 'application/vnd.microsoft.card.adaptive',
+				content: {
+					$schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+					type: 'AdaptiveCard',
+					version: '1.4',
+					body: lines.map((line, index) => ({
+						type: 'RichTextBlock',
+						inlines: [{ type: 'TextRun', text: line, weight: index === 0 ? 'Bolder' : 'Default' }],
+					})),
+					actions: links.map((link) => ({ type: 'Action.OpenUrl', title: link.label, url: link.url })),
+				},
+			},
+		],
+	};
+}
