@@ -1,0 +1,89 @@
+import type {
+	IAuthenticateGeneric,
+	Icon,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
+
+/** Any OpenAI-compatible endpoint: OpenAI itself, Azure-style gateways, Ollama, vLLM, Mistral, LM Studio. */
+export class SymbioticModelApi implements ICredentialType {
+	name = 'symbioticModelApi';
+
+	displayName = 'Symbiotic Model API';
+
+	icon: Icon = { light: 'file:../icons/symbiotic.svg', dark: 'file:../icons/symbiotic.dark.svg' };
+
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-symbiotic#credentials';
+
+	properties: INodeProperties[] = [
+		{
+			displayName:
+				'Works with any OpenAI-compatible server: OpenAI, Mistral, vLLM, LM Studio or Ollama on your own machine',
+			name: 'compatibilityNotice',
+			type: 'notice',
+			default: '',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://api.openai.com/v1',
+			required: true,
+			placeholder: 'http://localhost:11434/v1',
+			description:
+				'Address of the OpenAI-compatible API, ending in /v1. For a model you host yourself, e.g. Ollama: http://localhost:11434/v1.',
+		},
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'Leave empty for servers that need no key, such as a local Ollama',
+		},
+		{
+			displayName: 'Chat Model',
+			name: 'chatModel',
+			type: 'string',
+			default: 'gpt-4o-mini',
+			description:
+				'Model used to write text unless a node picks another, e.g. gpt-4o-mini or llama3.1',
+		},
+		{
+			displayName: 'Embedding Model',
+			name: 'embeddingModel',
+			type: 'string',
+			default: 'text-embedding-3-small',
+			description:
+				'Model that turns text into vectors for semantic search, e.g. text-embedding-3-small or nomic-embed-text. Keep it the same for everything stored in one knowledge base.',
+		},
+		{
+			displayName: 'Embedding Dimensions',
+			name: 'embeddingDimensions',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 0,
+			description:
+				"Shorter vectors for models that support it (OpenAI text-embedding-3). 0 uses the model's own size.",
+		},
+	];
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.apiKey}}',
+			},
+		},
+	};
+
+	// Listing models proves the address answers and the key is accepted, without spending tokens.
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{$credentials.baseUrl}}',
+			url: '/models',
+			method: 'GET',
+		},
+	};
+}

@@ -1,0 +1,69 @@
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import {
+	executeKnowledgeBaseOperations,
+	knowledgeBaseCredentials,
+	knowledgeBaseProperties,
+} from '../shared/storeOptions';
+import * as search from './operations/search';
+
+const operations = { search };
+
+/** Parameter labels for errors from lib, by the field name lib reports. */
+const fieldLabels = {
+	query: 'Query',
+	mode: 'Search Mode',
+	topK: 'Number of Results',
+	filters: 'Filters',
+	filterJson: 'Filter (JSON)',
+};
+
+export class VectorSearch implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Vector Search',
+		name: 'vectorSearch',
+		icon: {
+			light: 'file:../../icons/vectorSearch.svg',
+			dark: 'file:../../icons/vectorSearch.dark.svg',
+		},
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["mode"] + ": " + $parameter["query"] }}',
+		description:
+			'Finds the passages of your knowledge base that answer a question, with numbered sources to cite',
+		defaults: { name: 'Vector Search' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: knowledgeBaseCredentials,
+		properties: [
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				noDataExpression: true,
+				options: [
+					{
+						name: 'Search',
+						value: 'search',
+						description: 'Find the passages that best match a question',
+						action: 'Search the knowledge base',
+					},
+				],
+				default: 'search',
+			},
+			...search.description,
+			...knowledgeBaseProperties,
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await executeKnowledgeBaseOperations(this, operations, fieldLabels);
+	}
+}

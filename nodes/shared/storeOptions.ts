@@ -1,0 +1,205 @@
+import type {
+	IExecuteFunctions,
+	INodeCredentialDescription,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
+
+import { createOpenAIEmbedder } from '../../lib/embedding';
+import { defaultLanceDbPath, openStore } from '../../lib/stores';
+import type { Embedder, VectorStore } from '../../lib/types';
+import { executePerItem, type FieldLabels } from './perItem';
+
+export const MODEL_CREDENTIAL = 'symbioticModelApi';
+export const QDRANT_CREDENTIAL = 'symbioticQdrantApi';
+
+/**
+ * The model credential is optional: without it documents are stored and searched by keywords only. Qdrant's
+ * credential is only asked for when Qdrant is the chosen store.
+ */
+export const knowledgeBaseCredentials: INodeCredentialDescription[] = [
+	{ name: MODEL_CREDENTIAL, required: false },
+	{ name: QDRANT_CREDENTIAL, required: true, displayOptions: { show: { store: ['qdrant'] } } },
+];
+
+/** Where the knowledge lives and which client's part of it: the same on every knowledge-base node. */
+export const knowledgeBaseProperties: INodeProperties[] = [
+	{
+		displayName: 'Store',
+		name: 'store',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Embedded (LanceDB Folder)',
+				value: 'lancedb',
+				description: 'Kept in a folder on the n8n server; nothing else to install',
+			},
+			{
+				name: 'Qdrant',
+				value: 'qdrant',
+				description: 'A Qdrant server, for large knowledge bases or several n8n instances',
+			},
+		],
+		default: 'lancedb',
+	},
+	{
+		displayName: 'Folder Path',
+		name: 'folderPath',
+		type: 'string',
+		default: '',
+		placeholder: '/home/node/.n8n/symbiotic/knowledge',
+		description:
+			'Folder on the n8n server where the knowledge base is kept. Leave empty to use a folder inside the n8n user folder.',
+		displayOptions: { show: { store: ['lancedb'] } },
+	},
+	{
+		displayName: 'Collection',
+		name: 'collection',
+		type: 'string',
+		default: 'knowledge',
+		required: true,
+		description:
+			'Name of the knowledge base inside the store. Use one collection per embedding model.',
+	},
+	{
+		displayName: 'Namespace',
+		name: 'namespace',
+		type: 'string',
+		default: 'default',
+		required: true,
+		description:
+			'Keeps each client\'s knowledge separate, e.g. "acme-corp". Search only ever sees documents of its own namespace.',
+	},
+	{
+		displayName:
+			'Without a Symbiotic Model API credential, documents are stored for keyword search only. Add one to also search by meaning (semantic and hybrid search).',
+		name: 'keywordOnlyNotice',
+		type: 'notice',
+		default: '',
+	},
+];
+
+export interface KnowledgeBase {
+	store: VectorStore;
+	/** Absent when no model credential is selected: keyword search only. */
+	embedder?: Embedder;
+	namespace: string;
+}
+
+/**
+ * Opens the store and embedder an item asks for, once per distinct setting in an execution: every item of
+ * a typical run points at the same knowledge base, and opening a LanceDB table or a Qdrant client per item
+ * would waste most of the run.
+ */
+export class KnowledgeBases {
+	private readonly stores = new Map<string, Promise<VectorStore>>();
+
+	private readonly embedders = new Map<string, Embedder>();
+
+	constructor(private readonly ctx: IExecuteFunctions) {}
+
+	async forItem(itemIndex: number): Promise<KnowledgeBase> {
+		return {
+			store: await this.store(itemIndex),
+			embedder: await this.embedder(itemIndex),
+			namespace: this.ctx.getNodeParameter('namespace', itemIndex) as string,
+		};
+	}
+
+	async closeAll(): Promise<void> {
+		const opened = await Promise.allSettled(this.stores.values());
+		await Promise.allSettled(
+			opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)),
+		);
+	}
+
+	private async store(itemIndex: number): Promise<VectorStore> {
+		const collection = (this.ctx.getNodeParameter('collection', itemIndex) as string).trim();
+		const config =
+			this.ctx.getNodeParameter('store', itemIndex) === 'qdrant'
+				? await this.qdrantConfig(itemIndex, collection)
+				: {
+						kind: 'lancedb' as const,
+						path:
+							(this.ctx.getNodeParameter('folderPath', itemIndex, '') as string).trim() ||
+							defaultLanceDbPath(),
+						table: collection,
+					};
+		const key = JSON.stringify(config);
+		let store = this.stores.get(key);
+		if (!store) {
+			store = openStore(config);
+			this.stores.set(key, store);
+		}
+		return await store;
+	}
+
+	private async qdrantConfig(itemIndex: number, collection: string) {
+		const credentials = await this.ctx.getCredentials(QDRANT_CREDENTIAL, itemIndex);
+		return {
+			kind: 'qdrant' as const,
+			url: String(credentials.url ?? ''),
+			apiKey: (credentials.apiKey as string) || undefined,
+			collection,
+		};
+	}
+
+	private async embedder(itemIndex: number): Promise<Embedder | undefined> {
+		// An optional credential that is not selected is simply absent from the node.
+		if (!this.ctx.getNode().credentials?.[MODEL_CREDENTIAL]) return undefined;
+		const credentials = await this.ctx.getCredentials(MODEL_CREDENTIAL, itemIndex);
+		const options = {
+			baseURL: String(credentials.baseUrl ?? ''),
+			apiKey: (credentials.apiKey as string) || undefined,
+			model: String(credentials.embeddingModel ?? ''),
+			dimensions: Number(credentials.embeddingDimensions) || undefined,
+		};
+		const key = JSON.stringify(options);
+		let embedder = this.embedders.get(key);
+		if (!embedder) {
+			embedder = createOpenAIEmbedder(options);
+			this.embedders.set(key, embedder);
+		}
+		return embedder;
+	}
+}
+
+/** One operation of a knowledge-base node: its parameters and what it does for one item. */
+export interface KnowledgeBaseOperation {
+	description: INodeProperties[];
+	execute(
+		ctx: IExecuteFunctions,
+		itemIndex: number,
+		knowledgeBase: KnowledgeBase,
+	): Promise<INodeExecutionData[]>;
+}
+
+const knowledgeBaseLabels: FieldLabels = {
+	store: 'Store',
+	path: 'Folder Path',
+	collection: 'Collection',
+	namespace: 'Namespace',
+};
+
+/**
+ * The whole `execute` of a knowledge-base node: runs each item's chosen operation against the knowledge base
+ * its parameters name, and closes every store it opened, also when an item fails.
+ */
+export async function executeKnowledgeBaseOperations(
+	ctx: IExecuteFunctions,
+	operations: Record<string, KnowledgeBaseOperation>,
+	fieldLabels: FieldLabels,
+): Promise<INodeExecutionData[][]> {
+	const knowledgeBases = new KnowledgeBases(ctx);
+	const labels = { ...knowledgeBaseLabels, ...fieldLabels };
+	try {
+		const items = await executePerItem(ctx, labels, async (itemIndex) => {
+			const operation = operations[ctx.getNodeParameter('operation', itemIndex) as string];
+			return await operation.execute(ctx, itemIndex, await knowledgeBases.forItem(itemIndex));
+		});
+		return [items];
+	} finally {
+		await knowledgeBases.closeAll();
+	}
+}

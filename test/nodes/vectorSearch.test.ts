@@ -1,0 +1,215 @@
+import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+
+import { linearWorkflow, runWorkflow, type TestNode } from '../support/n8nHarness';
+import { nodeTypes, useKnowledgeBaseFixture } from './knowledgeBaseNodes';
+
+const kb = useKnowledgeBaseFixture();
+
+const pages = [
+	{
+		id: 'boots',
+		product: 'boots',
+		year: '2024',
+		text: '# Alpine boots\n\nWaterproof leather boots with a wool lining for snowy winter hikes.',
+	},
+	{
+		id: 'sandals',
+		product: 'sandals',
+		year: '2023',
+		text: '# Beach sandals\n\nLight sandals with a cork sole for hot summer days at the beach.',
+	},
+	{
+		id: 'returns',
+		product: 'service',
+		year: '2024',
+		text: '# Returns\n\nUnworn shoes can be returned within 30 days for a full refund.',
+	},
+	{
+		id: 'care',
+		product: 'boots',
+		year: '2022',
+		text: '# Boot care\n\nClean leather boots with a soft brush and wax them before winter.',
+	},
+];
+
+async function run(node: TestNode, inputItems?: INodeExecutionData[], withModel = true) {
+	const result = await runWorkflow(linearWorkflow(node), {
+		nodeTypes,
+		credentials: withModel ? kb.modelCredentials : undefined,
+		inputItems,
+	});
+	return { ...result, items: (result.outputs[node.name]?.[0] ?? []).map((item) => item.json) };
+}
+
+const ingest = (collection: string, withModel: boolean) =>
+	run(
+		kb.ingestNode({
+			operation: 'ingest',
+			source: 'text',
+			text: '={{ $json.text }}',
+			sourceId: '={{ $json.id }}',
+			collection,
+			namespace: 'shop',
+			metadata: {
+				values: [
+					{ key: 'product', value: '={{ $json.product }}' },
+					{ key: 'year', value: '={{ $json.year }}' },
+				],
+			},
+		}),
+		pages.map((json) => ({ json })),
+		withModel,
+	);
+
+const searchNode = (parameters: INodeParameters, extra?: Partial<TestNode>) =>
+	kb.searchNode(
+		{
+			operation: 'search',
+			query: '={{ $json.question }}',
+			namespace: 'shop',
+			topK: 3,
+			...parameters,
+		},
+		extra,
+	);
+
+const ask = (question: string) => [{ json: { question } }];
+
+describe('Vector Search node (n8n engine, LanceDB, OpenAI-compatible test server)', () => {
+	beforeAll(async () => {
+		expect((await ingest('with-vectors', true)).error).toBeUndefined();
+		expect((await ingest('keywords-only', false)).error).toBeUndefined();
+	});
+	beforeEach(() => kb.server.reset());
+
+	it('is usable as a tool by the AI Agent', () => {
+		expect(nodeTypes['n8n-nodes-symbiotic.vectorSearch'].description.usableAsTool).toBe(true);
+	});
+
+	it.each(['semantic', 'hybrid'])(
+		'%s search returns the best passage first, one item per hit',
+		async (mode) => {
+			const result = await run(
+				searchNode({ mode, output: 'perHit', collection: 'with-vectors' }),
+				ask('waterproof boots for snowy hikes'),
+			);
+			expect(result.error).toBeUndefined();
+			expect(result.items.length).toBeGreaterThan(0);
+			expect(result.items[0]).toMatchObject({
+				citation: '[1]',
+				index: 1,
+				sourceId: 'boots',
+				query: 'waterproof boots for snowy hikes',
+			});
+			expect(result.items[0].text).toContain('wool lining');
+			expect(kb.server.count('/embeddings')).toBe(1);
+			const pairing = result.outputs['Vector Search'][0].map((item) => item.pairedItem);
+			expect(pairing).toEqual(result.items.map(() => ({ item: 0 })));
+		},
+	);
+
+	it('keyword search works without any model credential', async () => {
+		const result = await run(
+			searchNode({ mode: 'keyword', output: 'perHit', collection: 'keywords-only' }),
+			ask('cork sole'),
+			false,
+		);
+		expect(result.error).toBeUndefined();
+		expect(result.items[0]).toMatchObject({ sourceId: 'sandals', citation: '[1]' });
+		expect(kb.server.count()).toBe(0);
+	});
+
+	it('semantic search without a model credential fails with what to do', async () => {
+		const result = await run(
+			searchNode({ mode: 'semantic', collection: 'keywords-only' }),
+			ask('boots'),
+			false,
+		);
+		expect(result.error?.message).toContain('Semantic search needs an embedding model');
+		expect(result.error?.description).toBe('Check the "Search Mode" parameter of item 1.');
+	});
+
+	it('gives one item with all hits and a numbered context for prompts', async () => {
+		const result = await run(
+			searchNode({ mode: 'hybrid', output: 'combined', collection: 'with-vectors' }),
+			ask('leather boots winter'),
+		);
+		expect(result.items).toHaveLength(1);
+		const [answer] = result.items as Array<{ hits: IDataObject[]; context: string; count: number }>;
+		expect(answer.count).toBe(answer.hits.length);
+		expect(answer.hits.map((hit) => hit.citation)).toEqual(
+			answer.hits.map((_, index) => `[${index + 1}]`),
+		);
+		expect(answer.context).toMatch(/^\[1\] /);
+		expect(answer.context).toContain(String(answer.hits[0].text));
+	});
+
+	it('filters on metadata from the condition list and from raw JSON', async () => {
+		const byList = await run(
+			searchNode({
+				mode: 'keyword',
+				output: 'perHit',
+				collection: 'keywords-only',
+				filters: { conditions: [{ key: 'product', op: 'eq', value: 'boots' }] },
+			}),
+			ask('leather boots winter'),
+			false,
+		);
+		expect(byList.items.map((item) => item.sourceId).sort()).toEqual(['boots', 'care']);
+
+		const byJson = await run(
+			searchNode({
+				mode: 'keyword',
+				output: 'perHit',
+				collection: 'keywords-only',
+				filters: { conditions: [{ key: 'product', op: 'eq', value: 'boots' }] },
+				options: { filterJson: '{ "year": { "$gte": 2024 } }' },
+			}),
+			ask('leather boots winter'),
+			false,
+		);
+		expect(byJson.items.map((item) => item.sourceId)).toEqual(['boots']);
+	});
+
+	it('names the parameter when the JSON filter is broken, and continues on fail when asked', async () => {
+		const broken = searchNode({
+			mode: 'keyword',
+			collection: 'keywords-only',
+			options: { filterJson: '{ year: 2024' },
+		});
+		const failed = await run(broken, ask('boots'), false);
+		expect(failed.error?.message).toContain('Filter (JSON) is not valid JSON');
+		expect(failed.error?.description).toBe('Check the "Filter (JSON)" parameter of item 1.');
+
+		const lenient = await run(
+			{ ...broken, onError: 'continueRegularOutput' },
+			[...ask('boots'), ...ask('sandals')],
+			false,
+		);
+		expect(lenient.error).toBeUndefined();
+		expect(lenient.items).toHaveLength(2);
+		expect(lenient.items.every((item) => String(item.error).includes('not valid JSON'))).toBe(true);
+	});
+
+	it('drops hits under the minimum score', async () => {
+		const all = await run(
+			searchNode({ mode: 'semantic', output: 'perHit', collection: 'with-vectors', topK: 4 }),
+			ask('boots'),
+		);
+		const scores = all.items.map((item) => item.score as number);
+		expect(scores.length).toBeGreaterThan(1);
+		const threshold = (scores[0] + scores[scores.length - 1]) / 2;
+		const filtered = await run(
+			searchNode({
+				mode: 'semantic',
+				output: 'perHit',
+				collection: 'with-vectors',
+				topK: 4,
+				options: { minScore: threshold },
+			}),
+			ask('boots'),
+		);
+		expect(filtered.items.length).toBeLessThan(scores.length);
+		expect(filtered.items.every((item) => (item.score as number) >= threshold)).toBe(true);
+	});
+});
