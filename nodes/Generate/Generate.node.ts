@@ -1,0 +1,192 @@
+import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+
+import { executeGenerate, MODEL_CREDENTIAL } from './execute';
+
+export class Generate implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Generate',
+		name: 'generate',
+		icon: { light: 'file:../../icons/symbiotic.svg', dark: 'file:../../icons/symbiotic.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["outputFormat"] === "json" ? "JSON" : "Text" }}',
+		description:
+			'Writes a draft with any OpenAI-compatible model (OpenAI, Mistral, Ollama, vLLM), grounded in your sources with checked [n] citations',
+		defaults: { name: 'Generate' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		usableAsTool: true,
+		credentials: [{ name: MODEL_CREDENTIAL, required: true }],
+		properties: [
+			{
+				displayName: 'Prompt',
+				name: 'prompt',
+				type: 'string',
+				typeOptions: { rows: 3 },
+				default: '',
+				required: true,
+				placeholder: 'e.g. {{ $json.question }}',
+				description: 'The task or question for the model',
+			},
+			{
+				displayName: 'Instructions',
+				name: 'instructions',
+				type: 'string',
+				typeOptions: { rows: 4 },
+				default: '',
+				placeholder: 'You write short, friendly replies for ACME support.',
+				description: 'Standing instructions (system message). Never trimmed to fit the context window.',
+			},
+			{
+				displayName: 'Sources',
+				name: 'sources',
+				type: 'json',
+				default: '={{ $json.hits }}',
+				description:
+					'Passages the answer may use, numbered [1], [2]… for citations: the hits of a Vector Search node (default), any list of passages with text, sourceId, title and URL fields, or a list of texts. Leave empty for none.',
+			},
+			{
+				displayName: 'Answer Only From Sources',
+				name: 'answerOnlyFromSources',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to refuse instead of guessing: without sources the model is not asked, and an answer that cites no source becomes the "not enough information" message with grounded = false',
+			},
+			{
+				displayName: 'Not Enough Information Message',
+				name: 'notEnoughInformationMessage',
+				type: 'string',
+				default: 'There is not enough information in the sources to answer this.',
+				displayOptions: { show: { answerOnlyFromSources: [true] } },
+			},
+			{
+				displayName: 'Output Format',
+				name: 'outputFormat',
+				type: 'options',
+				options: [
+					{ name: 'Text', value: 'text', description: 'Free text with [n] citations' },
+					{ name: 'JSON', value: 'json', description: 'JSON checked against a JSON Schema (one repair attempt)' },
+				],
+				default: 'text',
+			},
+			{
+				displayName: 'JSON Schema',
+				name: 'jsonSchema',
+				type: 'json',
+				default: '{\n  "type": "object",\n  "properties": {\n    "subject": { "type": "string" },\n    "body": { "type": "string" }\n  },\n  "required": ["subject", "body"]\n}',
+				displayOptions: { show: { outputFormat: ['json'] } },
+				description: 'The shape the answer must have',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add Option',
+				default: {},
+				options: [
+					{
+						displayName: 'Context Window',
+						name: 'contextWindow',
+						type: 'number',
+						typeOptions: { minValue: 256 },
+						default: 8192,
+						description: "The model's context size in tokens; sources, history and examples are trimmed to fit",
+					},
+					{
+						displayName: 'Examples',
+						name: 'examples',
+						type: 'json',
+						default: '',
+						placeholder: '={{ $json.approvedDrafts }}',
+						description:
+							'Approved past outputs to imitate: a list of {input, output} pairs or of texts. Extra examples are dropped first when space is short.',
+					},
+					{
+						displayName: 'History',
+						name: 'history',
+						type: 'json',
+						default: '',
+						placeholder: "={{ $('Memory Store').item.json.messages }}",
+						description: 'Earlier messages of the conversation, oldest first, as {role, content} (the Memory Store "messages" output)',
+					},
+					{
+						displayName: 'JSON Request Mode',
+						name: 'jsonResponseFormat',
+						type: 'options',
+						options: [
+							{ name: 'JSON Schema (Structured Outputs)', value: 'json_schema', description: 'Falls back to JSON Object on servers that reject it' },
+							{ name: 'JSON Object', value: 'json_object', description: 'Any JSON; for servers without structured outputs' },
+						],
+						default: 'json_schema',
+					},
+					{
+						displayName: 'Language',
+						name: 'language',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. German',
+					},
+					{
+						displayName: 'Max Output Tokens',
+						name: 'maxOutputTokens',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 1024,
+						description: 'Tokens reserved for the answer; longer answers are cut (a warning says so)',
+					},
+					{
+						displayName: 'Max Retries',
+						name: 'maxRetries',
+						type: 'number',
+						typeOptions: { minValue: 0, maxValue: 10 },
+						default: 3,
+						description: 'Retries on rate limits, server errors, timeouts and lost connections, with growing waits',
+					},
+					{
+						displayName: 'Model',
+						name: 'model',
+						type: 'string',
+						default: '',
+						description: "Overrides the credential's chat model for this node",
+					},
+					{
+						displayName: 'Strict Schema',
+						name: 'strictSchema',
+						type: 'boolean',
+						default: false,
+						description:
+							"Whether to ask OpenAI's strict structured outputs (every property required, additionalProperties false)",
+					},
+					{
+						displayName: 'Temperature',
+						name: 'temperature',
+						type: 'number',
+						typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
+						default: 0.3,
+					},
+					{
+						displayName: 'Timeout (Seconds)',
+						name: 'timeoutSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 60,
+						description: 'Longest wait for one answer from the model',
+					},
+					{
+						displayName: 'Tone',
+						name: 'tone',
+						type: 'string',
+						default: '',
+						placeholder: 'e.g. friendly',
+					},
+				],
+			},
+		],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [await executeGenerate(this)];
+	}
+}

@@ -1,0 +1,103 @@
+import type { INodeExecutionData } from 'n8n-workflow';
+
+import { Generate } from '../../nodes/Generate/Generate.node';
+import { linearWorkflow, runWorkflow, type TestNode } from '../support/n8nHarness';
+import { startOpenAITestServer, type OpenAITestServer } from '../support/openaiServer';
+
+const API_KEY = 'sk-node-test';
+let server: OpenAITestServer;
+beforeAll(async () => {
+	server = await startOpenAITestServer({ apiKey: API_KEY });
+});
+afterAll(() => server.close());
+beforeEach(() => server.reset());
+
+const GENERATE_TYPE = 'n8n-nodes-symbiotic.generate';
+const run = (node: Partial<TestNode>, inputItems: INodeExecutionData[]) =>
+	runWorkflow(linearWorkflow({ name: 'Generate', type: GENERATE_TYPE, ...node }), {
+		nodeTypes: { [GENERATE_TYPE]: new Generate() },
+		credentials: { symbioticModelApi: { baseUrl: server.url, apiKey: API_KEY, chatModel: 'test-chat', embeddingModel: 'test-embedding' } },
+		inputItems,
+	});
+
+/** An item as Vector Search (one item per query) outputs it, plus the Memory Store messages. */
+const searchItem = {
+	query: 'Is shipping free?',
+	count: 2,
+	hits: [
+		{ citation: '[1]', index: 1, text: 'Shipping is free above 50 EUR.', score: 0.9, sourceId: 'kb/shipping.md', title: 'Shipping', url: 'https://acme.test/shipping' },
+		{ citation: '[2]', index: 2, text: 'Gift cards are sold in stores.', score: 0.3, sourceId: 'kb/gift.md', title: 'Gift cards' },
+	],
+	messages: [
+		{ role: 'user', content: 'I am ordering boots.', at: '2025-01-01T10:00:00Z' },
+		{ role: 'assistant', content: 'Great choice!', at: '2025-01-01T10:00:05Z' },
+	],
+};
+
+describe('Generate node', () => {
+	it('answers from the Vector Search hits with history and returns mapped citations', async () => {
+		server.queueChatReplies('Yes, above 50 EUR [1]. Also free on the moon [5].');
+		const result = await run(
+			{
+				parameters: {
+					prompt: '={{ $json.query }}',
+					instructions: 'Be brief.',
+					options: { history: '={{ $json.messages }}', language: 'English', maxOutputTokens: 300 },
+				},
+			},
+			[{ json: searchItem }],
+		);
+		expect(result.error).toBeUndefined();
+		const [item] = result.outputs.Generate[0];
+		expect(item.json).toMatchObject({
+			text: 'Yes, above 50 EUR [1]. Also free on the moon.',
+			citations: [{ n: 1, sourceId: 'kb/shipping.md', title: 'Shipping', url: 'https://acme.test/shipping' }],
+			unsupportedCitations: [5],
+			grounded: true,
+			model: 'test-chat',
+			finishReason: 'stop',
+			modelCalls: 1,
+		});
+		const [request] = server.requestsTo('/chat/completions');
+		expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
+		expect(request.body.max_tokens).toBe(300);
+		expect(request.body.messages.map((m: { role: string }) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+		expect(request.body.messages[1].content).toBe('I am ordering boots.');
+		expect(request.body.messages[3].content).toMatch(/^Sources:\n\n\[1\] Shipping — https:\/\/acme\.test\/shipping\nShipping is free[\s\S]*\[2\] Gift cards\n[\s\S]*Is shipping free\?$/);
+	});
+
+	it('returns validated JSON in JSON mode', async () => {
+		server.queueChatReplies('{"subject": "Free shipping", "body": "Above 50 EUR [1]."}');
+		const result = await run({ parameters: { prompt: 'Draft an email', outputFormat: 'json' } }, [{ json: searchItem }]);
+		expect(result.outputs.Generate[0][0].json).toMatchObject({ json: { subject: 'Free shipping', body: 'Above 50 EUR [1].' }, grounded: true });
+		expect(server.requestsTo('/chat/completions')[0].body.response_format.type).toBe('json_schema');
+	});
+
+	it('refuses without calling the model when an item has no sources', async () => {
+		const result = await run({ parameters: { prompt: 'What is the refund policy?' } }, [{ json: { question: 'x' } }]);
+		expect(server.count()).toBe(0);
+		expect(result.outputs.Generate[0][0].json).toMatchObject({
+			text: 'There is not enough information in the sources to answer this.',
+			grounded: false,
+			modelCalls: 0,
+		});
+	});
+
+	it('turns a failing item into an error item with Continue On Fail, and stops without it', async () => {
+		const items = [{ json: searchItem }, { json: { ...searchItem, query: '' } }];
+		server.setChatResponder(() => 'Free above 50 EUR [1].');
+		const continued = await run({ parameters: { prompt: '={{ $json.query }}' }, onError: 'continueRegularOutput' }, items);
+		expect(continued.error).toBeUndefined();
+		const [ok, failed] = continued.outputs.Generate[0];
+		expect(ok.json.grounded).toBe(true);
+		expect(failed.json).toEqual({
+			error: 'Prompt is empty: give the task or question for the model',
+			description: 'Check the "Prompt" parameter of item 2.',
+		});
+
+		server.failNext(1, { status: 401 });
+		const stopped = await run({ parameters: { prompt: '={{ $json.query }}' } }, [{ json: searchItem }]);
+		expect(stopped.error?.message).toBe(`The model server at ${server.url} refused the API key (HTTP 401). Check the API key in the Symbiotic Model credential.`);
+		expect(JSON.stringify(stopped.run)).not.toContain(API_KEY);
+	});
+});
