@@ -1,0 +1,49 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { InputError, type VectorStore } from '../types';
+import { DEFAULT_COLLECTION } from './common';
+import { LanceDbStore } from './lancedb';
+import { QdrantStore } from './qdrant';
+
+export type StoreConfig =
+	| {
+			kind: 'lancedb';
+			/** Folder holding the LanceDB tables; created on first write. */
+			path: string;
+			table?: string;
+			/** Rows from which an ANN vector index is built (default 10,000). */
+			vectorIndexThreshold?: number;
+	  }
+	| { kind: 'qdrant'; url: string; apiKey?: string; collection: string; timeoutMs?: number };
+
+export { DEFAULT_COLLECTION } from './common';
+export { reciprocalRankFusion, RRF_K } from './fusion';
+export { LanceDbStore } from './lancedb';
+export { QdrantStore } from './qdrant';
+
+/** The embedded store's folder when none is configured: beside n8n's own data, so it survives upgrades. */
+export function defaultLanceDbPath(env: NodeJS.ProcessEnv = process.env): string {
+	return path.join(env.N8N_USER_FOLDER || os.homedir(), '.n8n', 'symbiotic-lancedb');
+}
+
+export async function openStore(config: StoreConfig): Promise<VectorStore> {
+	switch (config.kind) {
+		case 'lancedb':
+			if (!config.path?.trim()) throw new InputError('The LanceDB folder is empty: set a folder path or keep the default.', 'path');
+			return new LanceDbStore({
+				path: path.resolve(config.path),
+				table: config.table?.trim() || DEFAULT_COLLECTION,
+				vectorIndexThreshold: config.vectorIndexThreshold,
+			});
+		case 'qdrant':
+			return new QdrantStore({
+				url: config.url,
+				apiKey: config.apiKey,
+				collection: config.collection?.trim() || DEFAULT_COLLECTION,
+				timeoutMs: config.timeoutMs,
+			});
+		default:
+			throw new InputError(`Unknown vector store "${String((config as { kind: unknown }).kind)}": use lancedb or qdrant.`, 'store');
+	}
+}

@@ -1,0 +1,516 @@
+/**
+ * The embedded default store: one LanceDB table in a local folder.
+ *
+ * User metadata is stored twice: as JSON text (`extra`, read back verbatim) and, for filtering, as typed list
+ * columns added by schema evolution the first time a key is seen — `x_<hex(key)>_s` (text values),
+ * `_n` (numbers), `_b` (booleans). Lists make a scalar and an array value behave alike ("any element
+ * matches", as in Qdrant); the hex name makes any key a safe identifier; separate types keep "5" and 5
+ * apart, again as in Qdrant. Filters become a SQL predicate applied as a pre-filter to every query.
+ */
+import * as lancedb from '@lancedb/lancedb';
+import { Bool, Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8, type DataType } from 'apache-arrow';
+
+import type {
+	Chunk,
+	SourceSummary,
+	StoredChunk,
+	StoredVersion,
+	StoreHit,
+	StoreSearchQuery,
+	UserMetadata,
+	VectorStore,
+} from '../types';
+import {
+	assertNamespace,
+	assertSearchQuery,
+	batchDimension,
+	dimensionMismatch,
+	hybridCandidateCount,
+	normalizeFilter,
+	scalarsOf,
+	type NormalizedCondition,
+	type Scalar,
+} from './common';
+import { reciprocalRankFusion } from './fusion';
+
+export interface LanceDbStoreOptions {
+	path: string;
+	table: string;
+	/**
+	 * Rows from which an ANN vector index (IVF-HNSW-SQ) is built. Below it a flat (exact) scan is fast
+	 * enough and always correct.
+	 */
+	vectorIndexThreshold?: number;
+}
+
+export const DEFAULT_VECTOR_INDEX_THRESHOLD = 10_000;
+/**
+ * Unindexed rows tolerated before `optimize()` folds them into the indexes. LanceDB still searches
+ * unindexed rows (by flat scan), so this bounds latency, not correctness.
+ */
+const OPTIMIZE_AFTER_UNINDEXED_ROWS = 2_000;
+/** Values per `IN (...)` predicate when looking up content hashes. */
+const LOOKUP_BATCH = 500;
+
+const EXTRA_TYPES = {
+	s: () => new List(new Field('item', new Utf8(), true)),
+	n: () => new List(new Field('item', new Float64(), true)),
+	b: () => new List(new Field('item', new Bool(), true)),
+} as const;
+type ExtraType = keyof typeof EXTRA_TYPES;
+
+const RESULT_COLUMNS = [
+	'id',
+	'text',
+	'tokens',
+	'namespace',
+	'sourceId',
+	'documentHash',
+	'contentHash',
+	'chunkIndex',
+	'chunkCount',
+	'title',
+	'url',
+	'headingPath',
+	'ingestedAt',
+	'extra',
+];
+
+function baseFields(dimension: number): Field[] {
+	const text = (name: string, nullable = false) => new Field(name, new Utf8(), nullable);
+	const fields: Field[] = [
+		text('id'),
+		text('text'),
+		new Field('tokens', new Int32(), false),
+		text('namespace'),
+		text('sourceId'),
+		text('documentHash'),
+		text('contentHash'),
+		new Field('chunkIndex', new Int32(), false),
+		new Field('chunkCount', new Int32(), false),
+		text('title', true),
+		text('url', true),
+		text('headingPath'),
+		text('ingestedAt'),
+		text('extra'),
+	];
+	if (dimension > 0) fields.push(new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false));
+	return fields;
+}
+
+function extraColumn(key: string, type: ExtraType): string {
+	return `x_${Buffer.from(key, 'utf8').toString('hex')}_${type}`;
+}
+
+function scalarType(value: Scalar): ExtraType {
+	return typeof value === 'string' ? 's' : typeof value === 'number' ? 'n' : 'b';
+}
+
+/** Typed list values of one chunk's user metadata, keyed by column name. */
+function extraColumnValues(extra: UserMetadata): Map<string, Scalar[]> {
+	const columns = new Map<string, Scalar[]>();
+	for (const [key, value] of Object.entries(extra ?? {})) {
+		for (const scalar of scalarsOf(value)) {
+			const column = extraColumn(key, scalarType(scalar));
+			const values = columns.get(column) ?? [];
+			values.push(scalar);
+			columns.set(column, values);
+		}
+	}
+	return columns;
+}
+
+function vectorDimension(schema: Schema): number {
+	const field = schema.fields.find((candidate) => candidate.name === 'vector');
+	return field ? (field.type as FixedSizeList).listSize : 0;
+}
+
+const sql = {
+	string: (value: string): string => `'${value.replace(/'/g, "''")}'`,
+	identifier: (name: string): string => `\`${name.replace(/`/g, '``')}\``,
+	scalar(value: Scalar): string {
+		if (typeof value === 'string') return sql.string(value);
+		if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+		if (!Number.isFinite(value)) throw new Error(`Not a finite number: ${value}`);
+		return String(value);
+	},
+	or: (parts: string[]): string => (parts.length ? `(${parts.join(' OR ')})` : 'FALSE'),
+};
+
+/** Renders one condition; `columns` are the table's columns, so keys never written match nothing. */
+function conditionSql(condition: NormalizedCondition, columns: Set<string>): string {
+	const { target } = condition;
+	if (target.kind === 'core') {
+		const column = sql.identifier(target.field);
+		switch (condition.kind) {
+			case 'match': {
+				const list = condition.values.map(sql.scalar).join(', ');
+				return condition.negate ? `(${column} IS NULL OR ${column} NOT IN (${list}))` : `${column} IN (${list})`;
+			}
+			case 'range':
+				return `${column} ${RANGE_OPERATORS[condition.bound]} ${sql.scalar(condition.value)}`;
+			case 'exists':
+				return `${column} IS ${condition.negate ? '' : 'NOT '}NULL`;
+		}
+	}
+	const present = (type: ExtraType) => {
+		const name = extraColumn(target.key, type);
+		return columns.has(name) ? sql.identifier(name) : undefined;
+	};
+	switch (condition.kind) {
+		case 'match': {
+			const parts: string[] = [];
+			for (const type of Object.keys(EXTRA_TYPES) as ExtraType[]) {
+				const values = condition.values.filter((value) => scalarType(value) === type);
+				const column = present(type);
+				if (values.length && column) {
+					parts.push(`coalesce(array_has_any(${column}, [${values.map(sql.scalar).join(', ')}]), FALSE)`);
+				}
+			}
+			return condition.negate ? `NOT ${sql.or(parts)}` : sql.or(parts);
+		}
+		case 'range': {
+			const column = present('n');
+			if (!column) return 'FALSE';
+			// "Any element beyond the bound" equals "the extreme element is beyond it".
+			const extreme = condition.bound.startsWith('g') ? 'array_max' : 'array_min';
+			return `coalesce(${extreme}(${column}) ${RANGE_OPERATORS[condition.bound]} ${sql.scalar(condition.value)}, FALSE)`;
+		}
+		case 'exists': {
+			const parts = (Object.keys(EXTRA_TYPES) as ExtraType[])
+				.map(present)
+				.filter((column): column is string => column !== undefined)
+				.map((column) => `${column} IS NOT NULL`);
+			return condition.negate ? `NOT ${sql.or(parts)}` : sql.or(parts);
+		}
+	}
+}
+
+const RANGE_OPERATORS = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+interface ChunkRow {
+	id: string;
+	text: string;
+	tokens: number;
+	namespace: string;
+	sourceId: string;
+	documentHash: string;
+	contentHash: string;
+	chunkIndex: number;
+	chunkCount: number;
+	title: string | null;
+	url: string | null;
+	headingPath: string;
+	ingestedAt: string;
+	extra: string;
+	vector?: ArrayLike<number>;
+	_distance?: number;
+	_score?: number;
+}
+
+/** Every query is confined to one namespace: the tenant boundary. */
+function namespaceWhere(namespace: string, conditions: string[] = []): string {
+	assertNamespace(namespace);
+	return [`namespace = ${sql.string(namespace)}`, ...conditions].join(' AND ');
+}
+
+function rowToChunk(row: ChunkRow): Chunk {
+	return {
+		id: row.id,
+		text: row.text,
+		tokens: row.tokens,
+		metadata: {
+			sourceId: row.sourceId,
+			namespace: row.namespace,
+			title: row.title ?? undefined,
+			url: row.url ?? undefined,
+			headingPath: JSON.parse(row.headingPath) as string[],
+			chunkIndex: row.chunkIndex,
+			chunkCount: row.chunkCount,
+			contentHash: row.contentHash,
+			documentHash: row.documentHash,
+			ingestedAt: row.ingestedAt,
+			extra: JSON.parse(row.extra) as UserMetadata,
+		},
+	};
+}
+
+/** One connection per folder per process: n8n runs many nodes against the same folder. */
+interface SharedConnection {
+	connection: Promise<lancedb.Connection>;
+	users: number;
+	/** Tail of the write queue per table; writes (schema evolution above all) must not interleave. */
+	writeQueues: Map<string, Promise<unknown>>;
+}
+const sharedConnections = new Map<string, SharedConnection>();
+
+function acquireConnection(path: string): SharedConnection {
+	let shared = sharedConnections.get(path);
+	if (!shared) {
+		// Interval 0: every read sees writes made through other handles and other processes (queue-mode workers).
+		shared = { connection: lancedb.connect(path, { readConsistencyInterval: 0 }), users: 0, writeQueues: new Map() };
+		sharedConnections.set(path, shared);
+	}
+	shared.users += 1;
+	return shared;
+}
+
+export class LanceDbStore implements VectorStore {
+	readonly kind = 'lancedb';
+	private readonly shared: SharedConnection;
+	private readonly vectorIndexThreshold: number;
+	private table?: lancedb.Table;
+	private closed = false;
+
+	constructor(private readonly options: LanceDbStoreOptions) {
+		this.shared = acquireConnection(options.path);
+		this.vectorIndexThreshold = options.vectorIndexThreshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;
+	}
+
+	private get tableName(): string {
+		return this.options.table;
+	}
+
+	private async openTable(): Promise<lancedb.Table | undefined> {
+		if (this.closed) throw new Error('This LanceDB store was closed; open a new one.');
+		if (this.table) return this.table;
+		const connection = await this.shared.connection;
+		if (!(await connection.tableNames()).includes(this.tableName)) return undefined;
+		this.table = await connection.openTable(this.tableName);
+		return this.table;
+	}
+
+	private serializeWrite<T>(work: () => Promise<T>): Promise<T> {
+		const previous = this.shared.writeQueues.get(this.tableName) ?? Promise.resolve();
+		const run = previous.then(work);
+		this.shared.writeQueues.set(
+			this.tableName,
+			run.catch(() => undefined),
+		);
+		return run;
+	}
+
+	async upsert(chunks: StoredChunk[], signal?: AbortSignal): Promise<void> {
+		if (!chunks.length) return;
+		const dimension = batchDimension(this.tableName, chunks);
+		signal?.throwIfAborted();
+		await this.serializeWrite(async () => {
+			signal?.throwIfAborted();
+			const extraValues = chunks.map((chunk) => extraColumnValues(chunk.metadata.extra));
+			const table = await this.tableForWrite(dimension, extraValues);
+			const schema = await table.schema();
+			const extraColumns = schema.fields.map((field) => field.name).filter((name) => name.startsWith('x_'));
+			const rows = chunks.map((chunk, index) => {
+				const { metadata } = chunk;
+				const row: Record<string, unknown> = {
+					id: chunk.id,
+					text: chunk.text,
+					tokens: chunk.tokens,
+					namespace: metadata.namespace,
+					sourceId: metadata.sourceId,
+					documentHash: metadata.documentHash,
+					contentHash: metadata.contentHash,
+					chunkIndex: metadata.chunkIndex,
+					chunkCount: metadata.chunkCount,
+					title: metadata.title ?? null,
+					url: metadata.url ?? null,
+					headingPath: JSON.stringify(metadata.headingPath ?? []),
+					ingestedAt: metadata.ingestedAt,
+					extra: JSON.stringify(metadata.extra ?? {}),
+				};
+				if (dimension > 0) row.vector = chunk.vector;
+				// Every column is written (null when absent) so an overwritten chunk loses keys it no longer has.
+				for (const column of extraColumns) row[column] = extraValues[index].get(column) ?? null;
+				return row;
+			});
+			await table
+				.mergeInsert('id')
+				.whenMatchedUpdateAll()
+				.whenNotMatchedInsertAll()
+				.execute(lancedb.makeArrowTable(rows, { schema }));
+			await this.maintainIndexes(table, dimension);
+		});
+	}
+
+	/** Opens or creates the table, checks the dimension and adds columns for metadata keys not seen before. */
+	private async tableForWrite(dimension: number, extraValues: Array<Map<string, Scalar[]>>): Promise<lancedb.Table> {
+		const wanted = new Map<string, DataType>();
+		for (const values of extraValues) {
+			for (const column of values.keys()) wanted.set(column, EXTRA_TYPES[column.slice(-1) as ExtraType]());
+		}
+		let table = await this.openTable();
+		if (!table) {
+			const connection = await this.shared.connection;
+			const fields: Field[] = [...baseFields(dimension), ...[...wanted].map(([name, type]) => new Field(name, type, true))];
+			// existOk: another process may create the same table at the same moment.
+			table = await connection.createEmptyTable(this.tableName, new Schema(fields), { mode: 'create', existOk: true });
+			this.table = table;
+		}
+		const schema = await table.schema();
+		const stored = vectorDimension(schema);
+		if (stored !== dimension) throw dimensionMismatch(this.tableName, stored, dimension);
+		const existing = new Set(schema.fields.map((field) => field.name));
+		const missing = [...wanted].filter(([name]) => !existing.has(name)).map(([name, type]) => new Field(name, type, true));
+		if (missing.length) await table.addColumns(missing);
+		return table;
+	}
+
+	private async maintainIndexes(table: lancedb.Table, dimension: number): Promise<void> {
+		const indices = await table.listIndices();
+		const indexOn = (column: string) => indices.find((index) => index.columns.includes(column));
+		if (!indexOn('text')) await table.createIndex('text', { config: lancedb.Index.fts() });
+		if (dimension > 0 && !indexOn('vector') && (await table.countRows()) >= this.vectorIndexThreshold) {
+			await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }) });
+			return;
+		}
+		for (const index of indices) {
+			const stats = await table.indexStats(index.name);
+			if (stats && stats.numUnindexedRows >= OPTIMIZE_AFTER_UNINDEXED_ROWS) {
+				await table.optimize();
+				return;
+			}
+		}
+	}
+
+	async versions(namespace: string, sourceId: string): Promise<StoredVersion[]> {
+		assertNamespace(namespace);
+		const table = await this.openTable();
+		if (!table) return [];
+		const rows = (await table
+			.query()
+			.where(namespaceWhere(namespace, [`sourceId = ${sql.string(sourceId)}`]))
+			.select(['documentHash', 'chunkCount'])
+			.toArray()) as Array<Pick<ChunkRow, 'documentHash' | 'chunkCount'>>;
+		const versions = new Map<string, StoredVersion>();
+		for (const row of rows) {
+			const version = versions.get(row.documentHash) ?? { documentHash: row.documentHash, storedChunks: 0, expectedChunks: row.chunkCount };
+			version.storedChunks += 1;
+			versions.set(row.documentHash, version);
+		}
+		return [...versions.values()];
+	}
+
+	async vectorsByContentHash(namespace: string, contentHashes: string[]): Promise<Map<string, number[]>> {
+		assertNamespace(namespace);
+		const vectors = new Map<string, number[]>();
+		const table = await this.openTable();
+		if (!table || !contentHashes.length || vectorDimension(await table.schema()) === 0) return vectors;
+		const unique = [...new Set(contentHashes)];
+		for (let start = 0; start < unique.length; start += LOOKUP_BATCH) {
+			const list = unique.slice(start, start + LOOKUP_BATCH).map(sql.string).join(', ');
+			const rows = (await table
+				.query()
+				.where(namespaceWhere(namespace, [`contentHash IN (${list})`]))
+				.select(['contentHash', 'vector'])
+				.toArray()) as Array<Pick<ChunkRow, 'contentHash' | 'vector'>>;
+			for (const row of rows) if (row.vector) vectors.set(row.contentHash, Array.from(row.vector));
+		}
+		return vectors;
+	}
+
+	async deleteSource(namespace: string, sourceId: string, keepDocumentHash?: string): Promise<number> {
+		assertNamespace(namespace);
+		return this.serializeWrite(async () => {
+			const table = await this.openTable();
+			if (!table) return 0;
+			const conditions = [`sourceId = ${sql.string(sourceId)}`];
+			if (keepDocumentHash !== undefined) conditions.push(`documentHash <> ${sql.string(keepDocumentHash)}`);
+			const result = await table.delete(namespaceWhere(namespace, conditions));
+			return result.numDeletedRows;
+		});
+	}
+
+	async listSources(namespace: string, options: { limit?: number; offset?: number } = {}): Promise<SourceSummary[]> {
+		assertNamespace(namespace);
+		const table = await this.openTable();
+		if (!table) return [];
+		const rows = (await table
+			.query()
+			.where(namespaceWhere(namespace))
+			.select(['sourceId', 'title', 'url', 'documentHash', 'ingestedAt'])
+			.toArray()) as Array<Pick<ChunkRow, 'sourceId' | 'title' | 'url' | 'documentHash' | 'ingestedAt'>>;
+		const sources = new Map<string, SourceSummary>();
+		for (const row of rows) {
+			const known = sources.get(row.sourceId);
+			// The newest version describes the source; an older one is a leftover of an interrupted update.
+			if (!known || row.ingestedAt > known.ingestedAt) {
+				sources.set(row.sourceId, {
+					sourceId: row.sourceId,
+					title: row.title ?? undefined,
+					url: row.url ?? undefined,
+					documentHash: row.documentHash,
+					chunks: known?.chunks ?? 0,
+					ingestedAt: row.ingestedAt,
+				});
+			}
+			(sources.get(row.sourceId) as SourceSummary).chunks += 1;
+		}
+		const offset = options.offset ?? 0;
+		return [...sources.values()]
+			.sort((a, b) => (a.sourceId < b.sourceId ? -1 : a.sourceId > b.sourceId ? 1 : 0))
+			.slice(offset, offset + (options.limit ?? 100));
+	}
+
+	async search(query: StoreSearchQuery): Promise<StoreHit[]> {
+		assertSearchQuery(query);
+		const conditions = normalizeFilter(query.filter);
+		const table = await this.openTable();
+		if (!table) return [];
+		const schema = await table.schema();
+		const columns = new Set(schema.fields.map((field) => field.name));
+		const where = namespaceWhere(
+			query.namespace,
+			conditions.map((condition) => conditionSql(condition, columns)),
+		);
+		if (query.mode !== 'keyword') {
+			const stored = vectorDimension(schema);
+			const given = query.vector?.length ?? 0;
+			if (stored !== given) throw dimensionMismatch(this.tableName, stored, given);
+		}
+		const depth = query.mode === 'hybrid' ? hybridCandidateCount(query.topK) : query.topK;
+		const semantic = async () =>
+			(await table
+				.query()
+				.nearestTo(query.vector as number[])
+				.distanceType('cosine')
+				.where(where)
+				.select([...RESULT_COLUMNS, '_distance'])
+				.limit(depth)
+				.toArray()) as ChunkRow[];
+		const keyword = async () => {
+			if (!query.text?.trim()) return [];
+			return (await table
+				.query()
+				.fullTextSearch(query.text)
+				.where(where)
+				.select([...RESULT_COLUMNS, '_score'])
+				.limit(depth)
+				.toArray()) as ChunkRow[];
+		};
+		switch (query.mode) {
+			case 'semantic':
+				// Cosine distance is 1 - cosine similarity; report the similarity, as Qdrant does.
+				return (await semantic()).map((row) => ({ chunk: rowToChunk(row), score: 1 - (row._distance ?? 1) }));
+			case 'keyword':
+				return (await keyword()).map((row) => ({ chunk: rowToChunk(row), score: row._score ?? 0 }));
+			case 'hybrid': {
+				const [vectorRows, keywordRows] = await Promise.all([semantic(), keyword()]);
+				return reciprocalRankFusion([vectorRows, keywordRows])
+					.slice(0, query.topK)
+					.map(({ item, score }) => ({ chunk: rowToChunk(item), score }));
+			}
+		}
+	}
+
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.closed = true;
+		await this.shared.writeQueues.get(this.tableName);
+		this.table?.close();
+		this.shared.users -= 1;
+		if (this.shared.users === 0 && sharedConnections.get(this.options.path) === this.shared) {
+			sharedConnections.delete(this.options.path);
+			(await this.shared.connection).close();
+		}
+	}
+}

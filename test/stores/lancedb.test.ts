@@ -1,0 +1,92 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { defaultLanceDbPath, openStore } from '../../lib/stores';
+import { chunk, describeVectorStoreContract, topic } from './contract';
+
+let folder: string;
+let tableNumber = 0;
+
+beforeAll(() => {
+	folder = fs.mkdtempSync(path.join(os.tmpdir(), 'symbiotic-lancedb-'));
+});
+afterAll(() => {
+	fs.rmSync(folder, { recursive: true, force: true });
+});
+
+describeVectorStoreContract('LanceDB', {
+	open: () => openStore({ kind: 'lancedb', path: folder, table: `contract_${++tableNumber}` }),
+});
+
+describe('LanceDB specifics', () => {
+	it('puts the default folder under the n8n user folder', () => {
+		expect(defaultLanceDbPath({ N8N_USER_FOLDER: '/data/n8n' })).toBe(path.join('/data/n8n', '.n8n', 'symbiotic-lancedb'));
+		expect(defaultLanceDbPath({})).toBe(path.join(os.homedir(), '.n8n', 'symbiotic-lancedb'));
+	});
+
+	it('shares one connection per folder: closing one store leaves the other working', async () => {
+		const first = await openStore({ kind: 'lancedb', path: folder, table: 'shared' });
+		const second = await openStore({ kind: 'lancedb', path: folder, table: 'shared' });
+		await Promise.all([
+			first.upsert([chunk({ sourceId: 'one.md', text: 'First writer text' })]),
+			second.upsert([chunk({ sourceId: 'two.md', text: 'Second writer text', extra: { only: 'second' } })]),
+		]);
+		await first.close();
+		const hits = await second.search({ namespace: 'acme', mode: 'keyword', text: 'writer', topK: 5 });
+		expect(hits.map((hit) => hit.chunk.metadata.sourceId).sort()).toEqual(['one.md', 'two.md']);
+		await second.close();
+		const reopened = await openStore({ kind: 'lancedb', path: folder, table: 'shared' });
+		expect(await reopened.listSources('acme')).toHaveLength(2);
+		await reopened.close();
+	});
+
+	it('builds an ANN vector index once the table crosses the threshold, and still finds new rows', async () => {
+		const table = 'indexed';
+		const store = await openStore({ kind: 'lancedb', path: folder, table, vectorIndexThreshold: 300 });
+		const dimension = 16;
+		const random = (seed: number) => Array.from({ length: dimension }, (_, index) => Math.sin(seed * 12.9898 + index * 78.233) * 0.5 + 0.5);
+		const rows = Array.from({ length: 320 }, (_, index) =>
+			chunk({ sourceId: `doc-${index}.md`, text: `Document number ${index}`, vector: random(index) }),
+		);
+		await store.upsert(rows.slice(0, 200));
+		const lancedb = await import('@lancedb/lancedb');
+		const connection = await lancedb.connect(folder, { readConsistencyInterval: 0 });
+		const handle = await connection.openTable(table);
+		expect((await handle.listIndices()).map((index) => index.indexType)).toEqual(['FTS']);
+		await store.upsert(rows.slice(200));
+		expect((await handle.listIndices()).map((index) => index.indexType).sort()).toEqual(['FTS', 'IvfHnswSq']);
+		const late = chunk({ sourceId: 'late.md', text: 'Added after the index', vector: topic(7, dimension) });
+		await store.upsert([late]);
+		const hits = await store.search({ namespace: 'acme', mode: 'semantic', vector: topic(7, dimension), topK: 1 });
+		expect(hits[0].chunk.metadata.sourceId).toBe('late.md');
+		const target = await store.search({ namespace: 'acme', mode: 'semantic', vector: random(42), topK: 1 });
+		expect(target[0].chunk.metadata.sourceId).toBe('doc-42.md');
+		expect(target[0].score).toBeGreaterThan(0.98);
+		handle.close();
+		connection.close();
+		await store.close();
+	});
+
+	it('keeps user metadata keys as typed filter columns, added when a key first appears', async () => {
+		const store = await openStore({ kind: 'lancedb', path: folder, table: 'evolving' });
+		await store.upsert([chunk({ sourceId: 'old.md', text: 'Before the key existed' })]);
+		await store.upsert([chunk({ sourceId: 'new.md', text: 'After the key existed', extra: { 'région': 'Île-de-France', score: [1, 2] } })]);
+		const lancedb = await import('@lancedb/lancedb');
+		const connection = await lancedb.connect(folder, { readConsistencyInterval: 0 });
+		const handle = await connection.openTable('evolving');
+		const names = (await handle.schema()).fields.map((field) => field.name);
+		expect(names.filter((name) => name.startsWith('x_')).sort()).toEqual([
+			`x_${Buffer.from('région').toString('hex')}_s`,
+			`x_${Buffer.from('score').toString('hex')}_n`,
+		]);
+		const search = (filter: Parameters<typeof store.search>[0]['filter']) =>
+			store.search({ namespace: 'acme', mode: 'semantic', vector: topic(0), topK: 5, filter }).then((hits) => hits.map((hit) => hit.chunk.metadata.sourceId));
+		expect(await search([{ key: 'région', op: 'eq', value: 'Île-de-France' }])).toEqual(['new.md']);
+		expect(await search([{ key: 'score', op: 'gt', value: 1.5 }])).toEqual(['new.md']);
+		expect(await search([{ key: 'score', op: 'ne', value: 2 }])).toEqual(['old.md']);
+		handle.close();
+		connection.close();
+		await store.close();
+	});
+});
