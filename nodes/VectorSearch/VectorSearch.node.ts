@@ -40,7 +40,14 @@ export class VectorSearch implements INodeType {
 		defaults: { name: 'Vector Search' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
+		// As an AI Agent tool this description is the default of the tool's "Description" (Set Manually), the text
+		// the agent's model reads to decide when to call it: it says what comes back and how to use it.
+		usableAsTool: {
+			replacements: {
+				description:
+					'Searches the knowledge base of company documents (web pages, brochures, notes) and returns the best matching passages as text numbered [1], [2]… with their sources, to quote and cite. Input: a question or keywords.',
+			},
+		},
 		credentials: knowledgeBaseCredentials,
 		properties: [
 			{

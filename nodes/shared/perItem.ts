@@ -44,6 +44,24 @@ export function toNodeError(
 }
 
 /**
+ * What a failing item becomes: without "On Error: Continue" the error, thrown, stops the node; with it, an
+ * `{ error, description }` item paired with the failing input item, so the run goes on.
+ */
+export function errorItem(
+	ctx: IExecuteFunctions,
+	error: unknown,
+	itemIndex: number,
+	fieldLabels: FieldLabels,
+): INodeExecutionData {
+	const nodeError = toNodeError(ctx, error, itemIndex, fieldLabels);
+	if (!ctx.continueOnFail()) throw nodeError;
+	const json = nodeError.description
+		? { error: nodeError.message, description: nodeError.description }
+		: { error: nodeError.message };
+	return { json, pairedItem: { item: itemIndex } };
+}
+
+/**
  * Runs `run` for every input item, pairing each output item with its input. A failing item stops the node,
  * or, with "On Error: Continue", becomes an `{ error }` item and the next item runs.
  *
@@ -64,12 +82,7 @@ export async function executePerItem(
 				output.push({ ...item, pairedItem: { item: itemIndex } });
 		} catch (error) {
 			if (cancelSignal?.aborted) break;
-			const nodeError = toNodeError(ctx, error, itemIndex, fieldLabels);
-			if (!ctx.continueOnFail()) throw nodeError;
-			const json = nodeError.description
-				? { error: nodeError.message, description: nodeError.description }
-				: { error: nodeError.message };
-			output.push({ json, pairedItem: { item: itemIndex } });
+			output.push(errorItem(ctx, error, itemIndex, fieldLabels));
 		}
 	}
 	return output;

@@ -7,7 +7,7 @@ import type {
 
 import { createOpenAIEmbedder } from '../../lib/embedding';
 import { defaultLanceDbPath, openStore } from '../../lib/stores';
-import type { Embedder, VectorStore } from '../../lib/types';
+import { InputError, type Embedder, type VectorStore } from '../../lib/types';
 import { executePerItem, type FieldLabels } from './perItem';
 
 export const MODEL_CREDENTIAL = 'symbioticModelApi';
@@ -48,9 +48,10 @@ export const knowledgeBaseProperties: INodeProperties[] = [
 		name: 'folderPath',
 		type: 'string',
 		default: '',
-		placeholder: '/home/node/.n8n/symbiotic/knowledge',
+		placeholder: '/home/node/.n8n/symbiotic-lancedb',
 		description:
-			'Folder on the n8n server where the knowledge base is kept. Leave empty to use a folder inside the n8n user folder.',
+			'Folder on the n8n server where the knowledge base is kept. Ingest and search must use the same folder.',
+		hint: 'Leave empty to keep it in the n8n user folder (.n8n/symbiotic-lancedb), so the n8n Docker volume already holds it',
 		displayOptions: { show: { store: ['lancedb'] } },
 	},
 	{
@@ -60,7 +61,8 @@ export const knowledgeBaseProperties: INodeProperties[] = [
 		default: 'knowledge',
 		required: true,
 		description:
-			'Name of the knowledge base inside the store. Use one collection per embedding model.',
+			'Name of the knowledge base. Ingest Document and Vector Search must use the same name to see the same documents.',
+		hint: 'If you switch to another embedding model (the AI model that turns text into searchable numbers), start a new collection',
 	},
 	{
 		displayName: 'Namespace',
@@ -68,17 +70,27 @@ export const knowledgeBaseProperties: INodeProperties[] = [
 		type: 'string',
 		default: 'default',
 		required: true,
+		placeholder: 'e.g. acme-corp',
 		description:
-			'Keeps each client\'s knowledge separate, e.g. "acme-corp". Search only ever sees documents of its own namespace.',
+			'Keeps each client\'s knowledge separate: a search only ever sees documents ingested with the same namespace. Letters, digits, ".", "_" and "-".',
+		hint: 'Use one namespace per client, the same when ingesting and when searching',
 	},
 	{
 		displayName:
-			'Without a Symbiotic Model API credential, documents are stored for keyword search only. Add one to also search by meaning (semantic and hybrid search).',
+			'No AI model needed to start: without a Symbiotic Model API credential, documents are stored for keyword search (exact words, like a search engine). Add the credential to also search by meaning (semantic and hybrid search).',
 		name: 'keywordOnlyNotice',
 		type: 'notice',
 		default: '',
 	},
 ];
+
+/** UI labels of the knowledge-base parameters, by the field name lib's InputError carries. */
+const knowledgeBaseLabels: FieldLabels = {
+	store: 'Store',
+	path: 'Folder Path',
+	collection: 'Collection',
+	namespace: 'Namespace',
+};
 
 export interface KnowledgeBase {
 	store: VectorStore;
@@ -100,6 +112,7 @@ export class KnowledgeBases {
 	constructor(private readonly ctx: IExecuteFunctions) {}
 
 	async forItem(itemIndex: number): Promise<KnowledgeBase> {
+		this.refuseAgentChosenKnowledgeBase();
 		return {
 			store: await this.store(itemIndex),
 			embedder: await this.embedder(itemIndex),
@@ -112,6 +125,27 @@ export class KnowledgeBases {
 		await Promise.allSettled(
 			opened.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)),
 		);
+	}
+
+	/**
+	 * Folder, collection and namespace decide whose knowledge is read or written. Filled in by an AI agent
+	 * (`$fromAI()`), a prompt could talk the agent into another client's documents, so they must come from the
+	 * workflow.
+	 */
+	private refuseAgentChosenKnowledgeBase(): void {
+		const parameters = this.ctx.getNode().parameters;
+		for (const [name, field] of [
+			['folderPath', 'path'],
+			['collection', 'collection'],
+			['namespace', 'namespace'],
+		]) {
+			if (String(parameters[name] ?? '').toLowerCase().includes('$fromai')) {
+				throw new InputError(
+					`The AI agent may not choose the ${knowledgeBaseLabels[field]} ($fromAI): it decides whose knowledge is used. Set a fixed value or an expression on the workflow's own data.`,
+					field,
+				);
+			}
+		}
 	}
 
 	private async store(itemIndex: number): Promise<VectorStore> {
@@ -165,8 +199,8 @@ export class KnowledgeBases {
 	}
 }
 
-/** One operation of a knowledge-base node: its parameters and what it does for one item. */
-export interface KnowledgeBaseOperation {
+/** An operation run item by item: its parameters and what it does for one item. */
+export interface PerItemOperation {
 	description: INodeProperties[];
 	execute(
 		ctx: IExecuteFunctions,
@@ -175,16 +209,24 @@ export interface KnowledgeBaseOperation {
 	): Promise<INodeExecutionData[]>;
 }
 
-const knowledgeBaseLabels: FieldLabels = {
-	store: 'Store',
-	path: 'Folder Path',
-	collection: 'Collection',
-	namespace: 'Namespace',
-};
+/**
+ * An operation that takes all input items at once, e.g. so that the documents of many items share embedding
+ * requests. It pairs its output items with their input items and honours "On Error: Continue" itself.
+ */
+export interface AllItemsOperation {
+	description: INodeProperties[];
+	executeAll(
+		ctx: IExecuteFunctions,
+		knowledgeBases: KnowledgeBases,
+		fieldLabels: FieldLabels,
+	): Promise<INodeExecutionData[]>;
+}
+
+export type KnowledgeBaseOperation = PerItemOperation | AllItemsOperation;
 
 /**
- * The whole `execute` of a knowledge-base node: runs each item's chosen operation against the knowledge base
- * its parameters name, and closes every store it opened, also when an item fails.
+ * The whole `execute` of a knowledge-base node: runs the chosen operation against the knowledge base each
+ * item's parameters name, and closes every store it opened, also when an item fails.
  */
 export async function executeKnowledgeBaseOperations(
 	ctx: IExecuteFunctions,
@@ -193,9 +235,11 @@ export async function executeKnowledgeBaseOperations(
 ): Promise<INodeExecutionData[][]> {
 	const knowledgeBases = new KnowledgeBases(ctx);
 	const labels = { ...knowledgeBaseLabels, ...fieldLabels };
+	// The operation parameter takes no expression, so every item runs the same operation.
+	const operation = operations[ctx.getNodeParameter('operation', 0) as string];
 	try {
+		if ('executeAll' in operation) return [await operation.executeAll(ctx, knowledgeBases, labels)];
 		const items = await executePerItem(ctx, labels, async (itemIndex) => {
-			const operation = operations[ctx.getNodeParameter('operation', itemIndex) as string];
 			return await operation.execute(ctx, itemIndex, await knowledgeBases.forItem(itemIndex));
 		});
 		return [items];

@@ -136,6 +136,101 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 		expect(pairing).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 	});
 
+	describe('many items in one execution', () => {
+		const products = Array.from({ length: 50 }, (_, index) => ({
+			id: index + 1,
+			title: `Product ${index + 1}`,
+			note: `# Product ${index + 1}\n\nModel ${index + 1} of our trail shoe, colour code c${index + 1}.`,
+			segment: index % 2 === 0 ? 'outdoor' : 'city',
+		}));
+		// Each item carries its own metadata through an expression, so one run mixes different labels.
+		const catalogNode = (namespace: string, extra?: Partial<TestNode>) =>
+			kb.ingestNode(
+				{
+					...textParameters(namespace),
+					metadata: { values: [{ key: 'segment', value: '={{ $json.segment }}' }] },
+				},
+				extra,
+			);
+
+		it('embeds the documents of all items together: 50 items cost one request, a re-run none', async () => {
+			const first = await run(catalogNode('bulk'), noteItems(products));
+			expect(first.error).toBeUndefined();
+			expect(first.items).toHaveLength(50);
+			expect(first.items.every((item) => item.status === 'created')).toBe(true);
+			const firstRequests = kb.server.count('/embeddings');
+			expect(firstRequests).toBeLessThanOrEqual(2);
+			const pairing = first.outputs['Ingest Document'][0].map((item) => item.pairedItem);
+			expect(pairing).toEqual(products.map((_, index) => ({ item: index })));
+			expect(first.items[7]).toMatchObject({ sourceId: 'note-8', title: 'Product 8' });
+
+			kb.server.reset();
+			const again = await run(catalogNode('bulk'), noteItems(products));
+			expect(again.items.every((item) => item.status === 'unchanged')).toBe(true);
+			expect(kb.server.count('/embeddings')).toBe(0);
+
+			// Every document kept the metadata of its own item.
+			const outdoor = await run(
+				kb.searchNode({
+					operation: 'search',
+					query: 'trail shoe colour code',
+					mode: 'keyword',
+					topK: 50,
+					output: 'perHit',
+					namespace: 'bulk',
+					filters: { conditions: [{ key: 'segment', op: 'eq', value: 'outdoor' }] },
+				}),
+			);
+			expect(outdoor.items.map((item) => item.sourceId).sort()).toEqual(
+				products
+					.filter((product) => product.segment === 'outdoor')
+					.map((product) => `note-${product.id}`)
+					.sort(),
+			);
+			console.log(`50 text items: ${firstRequests} embedding request(s); unchanged re-run: 0`);
+		});
+
+		it('with On Error: Continue, a failing item becomes an error item in its place; the others are stored', async () => {
+			const withEmptyNote = products.map((product) =>
+				product.id === 18 ? { ...product, note: ' ' } : product,
+			);
+			const lenient = catalogNode('bulk-lenient', { onError: 'continueRegularOutput' });
+			const result = await run(lenient, noteItems(withEmptyNote));
+			expect(result.error).toBeUndefined();
+			expect(result.items).toHaveLength(50);
+			expect(result.items[17]).toEqual({
+				error: expect.stringContaining('"note-18" is empty'),
+				description: 'Check the "Text" parameter of item 18.',
+			});
+			const stored = result.items.filter((item) => item.status === 'created');
+			expect(stored).toHaveLength(49);
+			expect(kb.server.count('/embeddings')).toBeLessThanOrEqual(2);
+			const pairing = result.outputs['Ingest Document'][0].map((item) => item.pairedItem);
+			expect(pairing).toEqual(products.map((_, index) => ({ item: index })));
+
+			const listed = await run(
+				kb.ingestNode({ operation: 'listSources', returnAll: true, namespace: 'bulk-lenient' }),
+			);
+			expect(listed.items).toHaveLength(49);
+			expect(listed.items.map((item) => item.sourceId)).not.toContain('note-18');
+		});
+
+		it('two items with the same source ID in one run behave as if run one after the other', async () => {
+			const items = noteItems([
+				notes[0],
+				{ ...notes[0], note: `${notes[0].note}\n\nNow also in red.` },
+			]);
+			const result = await run(ingestText('same-source'), items);
+			expect(result.items).toMatchObject([
+				{ sourceId: 'note-1', status: 'created' },
+				{ sourceId: 'note-1', status: 'updated', deleted: 1 },
+			]);
+			const found = await search('same-source', 'alpine boots red');
+			expect(found.items).toHaveLength(1);
+			expect(found.items[0].text).toContain('Now also in red.');
+		});
+	});
+
 	it('without a model credential stores documents for keyword search, with no embedding request', async () => {
 		const keywordOnly = kb.ingestNode({
 			...textParameters('keywords'),

@@ -5,17 +5,119 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { INodeParameters } from 'n8n-workflow';
+import { deepCopy, NodeConnectionTypes } from 'n8n-workflow';
+import type {
+	EngineRequest,
+	EngineResponse,
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeParameters,
+	INodeType,
+} from 'n8n-workflow';
 
 import { IngestDocument } from '../../nodes/IngestDocument/IngestDocument.node';
 import { VectorSearch } from '../../nodes/VectorSearch/VectorSearch.node';
-import type { TestNode } from '../support/n8nHarness';
+import { linearWorkflow, type HarnessWorkflow, type TestNode } from '../support/n8nHarness';
 import { startOpenAITestServer, type OpenAITestServer } from '../support/openaiServer';
 
 export const INGEST_TYPE = 'n8n-nodes-symbiotic.ingestDocument';
 export const SEARCH_TYPE = 'n8n-nodes-symbiotic.vectorSearch';
 
-export const nodeTypes = { [INGEST_TYPE]: new IngestDocument(), [SEARCH_TYPE]: new VectorSearch() };
+export const SEARCH_TOOL_TYPE = `${SEARCH_TYPE}Tool`;
+export const AGENT_TYPE = 'symbiotic-test.agent';
+
+/**
+ * The variant n8n 2.x derives from every `usableAsTool` node for the AI Agent's Tools connection (n8n's
+ * `convertNodeToAiTool`): type and name with a `Tool` suffix, the `usableAsTool.replacements` applied, no main
+ * input, one `ai_tool` output, and the node's own `execute`.
+ */
+function asAgentTool(nodeType: INodeType): INodeType {
+	const { usableAsTool, ...base } = deepCopy(nodeType.description);
+	return {
+		description: {
+			...base,
+			...(typeof usableAsTool === 'object' ? usableAsTool.replacements : {}),
+			name: `${base.name}Tool`,
+			displayName: `${base.displayName} Tool`,
+			inputs: [],
+			outputs: [NodeConnectionTypes.AiTool],
+		},
+		execute: nodeType.execute,
+	};
+}
+
+/**
+ * Stands in for n8n's AI Agent (v3, engine requests): asks the engine to run its tool with the arguments a
+ * model would send (`toolArguments`), then outputs, as `observation`, what n8n's agent hands its model: the
+ * JSON of the tool's output items (n8n's `buildSteps`), or the tool's error.
+ */
+class ToolCallingAgent implements INodeType {
+	description: INodeType['description'] = {
+		displayName: 'Test Agent',
+		name: 'agent',
+		group: ['transform'],
+		version: 1,
+		description: 'Calls one tool once, like an AI Agent whose model chose that tool',
+		defaults: { name: 'Agent' },
+		inputs: [NodeConnectionTypes.Main, NodeConnectionTypes.AiTool],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [
+			{ displayName: 'Tool Node', name: 'toolNode', type: 'string', default: '' },
+			{ displayName: 'Tool Arguments', name: 'toolArguments', type: 'json', default: '{}' },
+		],
+	};
+
+	async execute(
+		this: IExecuteFunctions,
+		response?: EngineResponse,
+	): Promise<INodeExecutionData[][] | EngineRequest> {
+		const [answer] = response?.actionResponses ?? [];
+		if (!answer) {
+			const input = this.getNodeParameter('toolArguments', 0) as IDataObject | string;
+			return {
+				actions: [
+					{
+						actionType: 'ExecutionNodeAction',
+						nodeName: this.getNodeParameter('toolNode', 0) as string,
+						input: typeof input === 'string' ? JSON.parse(input) : input,
+						type: NodeConnectionTypes.AiTool,
+						id: 'call-1',
+						metadata: { itemIndex: 0 },
+					},
+				],
+				metadata: {},
+			};
+		}
+		const items = answer.data.data?.[NodeConnectionTypes.AiTool]?.[0] ?? [];
+		const observation =
+			items.length > 0
+				? JSON.stringify(items.map((item) => item.json))
+				: JSON.stringify({ error: answer.data.error?.message ?? 'Unknown error' });
+		return [[{ json: { observation } }]];
+	}
+}
+
+export const nodeTypes = {
+	[INGEST_TYPE]: new IngestDocument(),
+	[SEARCH_TYPE]: new VectorSearch(),
+	[SEARCH_TOOL_TYPE]: asAgentTool(new VectorSearch()),
+	[AGENT_TYPE]: new ToolCallingAgent(),
+};
+
+/** `trigger -> Agent`, with `tool` connected to the agent's Tools input; the agent calls it with `toolArguments`. */
+export function agentWorkflow(tool: TestNode, toolArguments: IDataObject): HarnessWorkflow {
+	const workflow = linearWorkflow({
+		name: 'Agent',
+		type: AGENT_TYPE,
+		parameters: { toolNode: tool.name, toolArguments: JSON.stringify(toolArguments) },
+	});
+	workflow.nodes.push({ id: 'tool', typeVersion: 1, position: [220, 200], parameters: {}, ...tool });
+	workflow.connections[tool.name] = {
+		[NodeConnectionTypes.AiTool]: [[{ node: 'Agent', type: NodeConnectionTypes.AiTool, index: 0 }]],
+	};
+	return workflow;
+}
 
 const API_KEY = 'sk-node-tests';
 

@@ -1,7 +1,14 @@
 import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
+import { NOTHING_FOUND } from '../../nodes/VectorSearch/operations/search';
 import { linearWorkflow, runWorkflow, type TestNode } from '../support/n8nHarness';
-import { nodeTypes, useKnowledgeBaseFixture } from './knowledgeBaseNodes';
+import {
+	agentWorkflow,
+	nodeTypes,
+	SEARCH_TOOL_TYPE,
+	SEARCH_TYPE,
+	useKnowledgeBaseFixture,
+} from './knowledgeBaseNodes';
 
 const kb = useKnowledgeBaseFixture();
 
@@ -82,8 +89,75 @@ describe('Vector Search node (n8n engine, LanceDB, OpenAI-compatible test server
 	});
 	beforeEach(() => kb.server.reset());
 
-	it('is usable as a tool by the AI Agent', () => {
-		expect(nodeTypes['n8n-nodes-symbiotic.vectorSearch'].description.usableAsTool).toBe(true);
+	describe('as an AI Agent tool', () => {
+		// The query as n8n fills it in when the user lets the model define the parameter.
+		const toolNode = (parameters: INodeParameters) =>
+			searchNode(
+				{
+					mode: 'hybrid',
+					output: 'combined',
+					collection: 'with-vectors',
+					query: "={{ $fromAI('query', 'The question to look up in the knowledge base', 'string') }}",
+					...parameters,
+				},
+				{ name: 'Search Knowledge', type: SEARCH_TOOL_TYPE },
+			);
+		const callTool = async (tool: TestNode, toolArguments: IDataObject) => {
+			const result = await runWorkflow(agentWorkflow(tool, toolArguments), {
+				nodeTypes,
+				credentials: kb.modelCredentials,
+			});
+			expect(result.error).toBeUndefined();
+			return JSON.parse(String(result.outputs.Agent[0][0].json.observation));
+		};
+
+		it('offers n8n a tool variant whose description tells the agent what comes back', () => {
+			const { usableAsTool } = nodeTypes[SEARCH_TYPE].description;
+			expect(typeof usableAsTool === 'object' && usableAsTool.replacements?.description).toMatch(
+				/numbered \[1\], \[2\]/,
+			);
+			expect(nodeTypes[SEARCH_TOOL_TYPE].description.description).toMatch(/Input: a question/);
+		});
+
+		it('takes the query the agent writes through $fromAI and answers with numbered passages', async () => {
+			const observation = await callTool(toolNode({}), { query: 'waterproof boots for snowy hikes' });
+			expect(observation).toHaveLength(1);
+			const [answer] = observation;
+			expect(answer).toMatchObject({ query: 'waterproof boots for snowy hikes' });
+			expect(answer.context).toMatch(/^\[1\] Alpine boots.* — boots\n/);
+			expect(answer.context).toContain('wool lining');
+			expect(answer.sources[0]).toEqual({
+				citation: '[1]',
+				sourceId: 'boots',
+				title: 'Alpine boots',
+			});
+			expect(answer.count).toBe(answer.sources.length);
+			expect(answer).not.toHaveProperty('hits');
+			expect(kb.server.count('/embeddings')).toBe(1);
+
+			// What the agent's model reads, compared with the regular node's one-item output for the same search.
+			const regular = await run(
+				searchNode({ mode: 'hybrid', output: 'combined', collection: 'with-vectors' }),
+				ask('waterproof boots for snowy hikes'),
+			);
+			const toolChars = JSON.stringify(observation).length;
+			const regularChars = JSON.stringify(regular.items).length;
+			expect(toolChars).toBeLessThan(regularChars / 2);
+			console.log(`Agent observation: ${toolChars} characters (regular one-item output: ${regularChars})`);
+		});
+
+		it('tells the agent plainly when nothing matches', async () => {
+			const [answer] = await callTool(toolNode({ namespace: 'no-such-client' }), { query: 'boots' });
+			expect(answer).toMatchObject({ count: 0, sources: [], context: NOTHING_FOUND });
+		});
+
+		it('refuses a namespace the agent would choose, so a prompt cannot reach another client', async () => {
+			const observation = await callTool(
+				toolNode({ namespace: "={{ $fromAI('client', 'Which client', 'string') }}" }),
+				{ query: 'boots', client: 'other-client' },
+			);
+			expect(JSON.stringify(observation)).toContain('The AI agent may not choose the Namespace');
+		});
 	});
 
 	it.each(['semantic', 'hybrid'])(

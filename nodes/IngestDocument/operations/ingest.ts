@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 
-import { DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE } from '../../../lib/chunking';
+import { DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, type ChunkingOptions } from '../../../lib/chunking';
 import { parseFilter } from '../../../lib/filters';
 import { ingestDocuments, type DocumentResult } from '../../../lib/ingest';
 import {
@@ -11,9 +11,10 @@ import {
 	loadUrl,
 	type TextLoadOptions,
 } from '../../../lib/loaders';
+import { checkNamespace } from '../../../lib/namespace';
 import type { LoadedDocument, UserMetadata } from '../../../lib/types';
-import { itemError, toNodeError } from '../../shared/perItem';
-import type { KnowledgeBase } from '../../shared/storeOptions';
+import { errorItem, itemError, toNodeError, type FieldLabels } from '../../shared/perItem';
+import type { KnowledgeBase, KnowledgeBases } from '../../shared/storeOptions';
 
 const showFor = (source: string[]) => ({ show: { operation: ['ingest'], source } });
 
@@ -55,8 +56,9 @@ export const description: INodeProperties[] = [
 		type: 'string',
 		default: 'data',
 		required: true,
-		hint: 'Separate several fields with commas, e.g. data, attachment_0',
-		description: 'Name of the binary field of the input item that holds the file',
+		hint: 'Read Files From Disk and HTTP Request put the file in "data". Several files: separate the names with commas, e.g. attachment_0, attachment_1',
+		description:
+			'Name under which the input item carries the file (n8n calls it the binary field; the input panel shows it under Binary)',
 		displayOptions: showFor(['binary']),
 	},
 	{
@@ -126,7 +128,8 @@ export const description: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'https://example.com/sitemap.xml',
-		description: 'Address of the sitemap (or sitemap index) listing the pages',
+		description:
+			'Address of the sitemap: the list of all pages a website publishes for search engines, usually at /sitemap.xml',
 		displayOptions: showFor(['sitemap']),
 	},
 	{
@@ -135,7 +138,7 @@ export const description: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1 },
 		default: 50,
-		description: 'Most pages of the sitemap to ingest',
+		description: 'Most pages of the sitemap to ingest, so a large website cannot take hours by accident',
 		displayOptions: showFor(['sitemap']),
 	},
 	{
@@ -145,7 +148,8 @@ export const description: INodeProperties[] = [
 		typeOptions: { multipleValues: true },
 		placeholder: 'Add Metadata',
 		default: {},
-		description: 'Labels stored with the document, usable as search filters, e.g. product = boots',
+		description:
+			'Labels stored with the document, usable as search filters, e.g. product = boots. Values may be expressions, so each item can get its own.',
 		displayOptions: { show: { operation: ['ingest'] } },
 		options: [
 			{
@@ -180,7 +184,8 @@ export const description: INodeProperties[] = [
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: DEFAULT_CHUNK_OVERLAP,
-				description: 'Tokens repeated between neighbouring chunks so no sentence is cut off',
+				description:
+					'Tokens (about ¾ of a word each) repeated between neighbouring pieces, so no sentence is lost at a cut',
 			},
 			{
 				displayName: 'Chunk Size (Tokens)',
@@ -189,7 +194,7 @@ export const description: INodeProperties[] = [
 				typeOptions: { minValue: 16 },
 				default: DEFAULT_CHUNK_SIZE,
 				description:
-					'Length of the pieces documents are split into; each search result is one piece',
+					'Length of the pieces documents are split into, in tokens (about ¾ of a word each); each search result is one piece. Changing it re-processes every document on the next run.',
 			},
 		],
 	},
@@ -204,44 +209,176 @@ interface LoadedSource {
 	failures: DocumentResult[];
 }
 
-export async function execute(
+/** A loaded document waiting for the run's single ingest, and then its result. */
+interface PendingDocument {
+	document: LoadedDocument;
+	result?: DocumentResult;
+}
+
+/** What one input item loaded. */
+interface LoadedItem {
+	itemIndex: number;
+	namespace: string;
+	pending: PendingDocument[];
+	loadFailures: DocumentResult[];
+}
+
+/**
+ * Documents that can be ingested by one `ingestDocuments` call: same store, embedding model, namespace and
+ * chunking. A run whose items differ only in metadata or source is one batch.
+ */
+interface IngestBatch {
+	knowledgeBase: KnowledgeBase;
+	chunking: ChunkingOptions;
+	pending: PendingDocument[];
+}
+
+type ItemOutcome = LoadedItem | { error: INodeExecutionData };
+
+/**
+ * Loads the documents of every item first, then ingests them all together, so that 200 small items cost a
+ * few embedding requests instead of 200 (lib embeds chunks of many documents in one request). An item that
+ * fails to load becomes an error item in its place with "On Error: Continue"; otherwise it stops the node
+ * before anything is written.
+ */
+export async function executeAll(
 	ctx: IExecuteFunctions,
-	itemIndex: number,
-	{ store, embedder, namespace }: KnowledgeBase,
+	knowledgeBases: KnowledgeBases,
+	fieldLabels: FieldLabels,
 ): Promise<INodeExecutionData[]> {
 	const signal = ctx.getExecutionCancelSignal?.();
+	const batches: IngestBatch[] = [];
+	const outcomes: ItemOutcome[] = [];
+	const itemCount = ctx.getInputData().length;
+	for (let itemIndex = 0; itemIndex < itemCount && !signal?.aborted; itemIndex++) {
+		try {
+			const knowledgeBase = await knowledgeBases.forItem(itemIndex);
+			outcomes.push(await loadItem(ctx, itemIndex, knowledgeBase, batches, signal));
+		} catch (error) {
+			if (signal?.aborted) break;
+			outcomes.push({ error: errorItem(ctx, error, itemIndex, fieldLabels) });
+		}
+	}
+	for (const batch of batches) {
+		if (signal?.aborted) break;
+		try {
+			await ingestBatch(batch, signal);
+		} catch (error) {
+			// Once cancelled, return what is done: the engine marks the execution cancelled, not failed.
+			if (signal?.aborted) break;
+			// lib isolates per-document failures; anything else fails each document of the batch, so that
+			// every item concerned reports it.
+			for (const entry of batch.pending) {
+				entry.result ??= failedResult(entry.document.sourceId, 'ingest', error);
+			}
+		}
+	}
+	return outcomes.flatMap((outcome) =>
+		'error' in outcome ? [outcome.error] : itemOutput(ctx, outcome, fieldLabels),
+	);
+}
+
+async function loadItem(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	knowledgeBase: KnowledgeBase,
+	batches: IngestBatch[],
+	signal?: AbortSignal,
+): Promise<LoadedItem> {
+	const namespace = checkNamespace(knowledgeBase.namespace);
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as {
 		allowInternalNetwork?: boolean;
 		chunkSize?: number;
 		chunkOverlap?: number;
 	};
-	const { documents, failures } = await loadSource(
-		ctx,
-		itemIndex,
-		options.allowInternalNetwork,
-		signal,
+	const metadata = userMetadata(ctx, itemIndex);
+	const { documents, failures } = await loadSource(ctx, itemIndex, options.allowInternalNetwork, signal);
+	// lib's chunker lays the user's metadata over each document's own, so attaching this item's metadata to
+	// its documents stores the same chunks as lib's `metadata` option, while items with different metadata
+	// still share one ingest call.
+	const pending = documents.map((document) => ({
+		document: { ...document, metadata: { ...document.metadata, ...metadata } },
+	}));
+	const chunking = { chunkSize: options.chunkSize, chunkOverlap: options.chunkOverlap };
+	const batch = findOrAddBatch(batches, { ...knowledgeBase, namespace }, chunking);
+	batch.pending.push(...pending);
+	return { itemIndex, namespace, pending, loadFailures: failures };
+}
+
+function findOrAddBatch(
+	batches: IngestBatch[],
+	knowledgeBase: KnowledgeBase,
+	chunking: ChunkingOptions,
+): IngestBatch {
+	// Stores and embedders are opened once per distinct setting, so the same instance means the same one.
+	const batch = batches.find(
+		(candidate) =>
+			candidate.knowledgeBase.store === knowledgeBase.store &&
+			candidate.knowledgeBase.embedder === knowledgeBase.embedder &&
+			candidate.knowledgeBase.namespace === knowledgeBase.namespace &&
+			candidate.chunking.chunkSize === chunking.chunkSize &&
+			candidate.chunking.chunkOverlap === chunking.chunkOverlap,
 	);
-	const ingested = await ingestDocuments(documents, {
-		store,
-		embedder,
-		namespace,
-		chunking: { chunkSize: options.chunkSize, chunkOverlap: options.chunkOverlap },
-		metadata: userMetadata(ctx, itemIndex),
-		signal,
-	});
-	const results = [...ingested, ...failures];
+	if (batch) return batch;
+	const added = { knowledgeBase, chunking, pending: [] };
+	batches.push(added);
+	return added;
+}
+
+async function ingestBatch(batch: IngestBatch, signal?: AbortSignal): Promise<void> {
+	const { store, embedder, namespace } = batch.knowledgeBase;
+	for (const round of roundsOfDistinctSources(batch.pending)) {
+		const results = await ingestDocuments(
+			round.map(({ document }) => document),
+			{ store, embedder, namespace, chunking: batch.chunking, signal },
+		);
+		round.forEach((pending, index) => (pending.result = results[index]));
+	}
+}
+
+/**
+ * Splits documents into rounds in which no source ID repeats. Two versions of one source planned in the same
+ * call would both be written and neither replaced; ingested one round after the other, the later version
+ * replaces the earlier, as when the items ran one by one. Without repeats this is a single round.
+ */
+function roundsOfDistinctSources(pending: PendingDocument[]): PendingDocument[][] {
+	const rounds: PendingDocument[][] = [];
+	const seenCount = new Map<string, number>();
+	for (const entry of pending) {
+		const round = seenCount.get(entry.document.sourceId) ?? 0;
+		seenCount.set(entry.document.sourceId, round + 1);
+		(rounds[round] ??= []).push(entry);
+	}
+	return rounds;
+}
+
+/**
+ * The output items of one input item: one per document. Some pages of a sitemap failing is a partial
+ * success to report; nothing ingested is the item failing. An item whose batch the cancelled execution never
+ * reached has no output.
+ */
+function itemOutput(
+	ctx: IExecuteFunctions,
+	{ itemIndex, namespace, pending, loadFailures }: LoadedItem,
+	fieldLabels: FieldLabels,
+): INodeExecutionData[] {
+	if (pending.some((entry) => !entry.result)) return [];
+	const results = [...pending.map((entry) => entry.result as DocumentResult), ...loadFailures];
 	const failed = results.filter((result) => result.status === 'failed');
-	// Some pages of a sitemap failing is a partial success to report; nothing ingested is the item failing.
 	if (results.length > 0 && failed.length === results.length) {
 		const others = failed.slice(1).map((result) => result.error);
-		throw itemError(
+		const error = itemError(
 			ctx,
 			failed[0].error ?? 'The document could not be ingested',
 			itemIndex,
 			others.join('\n'),
 		);
+		return [errorItem(ctx, error, itemIndex, fieldLabels)];
 	}
-	return results.map((result) => ({ json: { ...result, namespace } }));
+	return results.map((result) => ({
+		json: { ...result, namespace },
+		pairedItem: { item: itemIndex },
+	}));
 }
 
 async function loadSource(
@@ -322,7 +459,7 @@ async function loadEach(
 			try {
 				loaded[index] = await load(names[index]);
 			} catch (error) {
-				failures.push(failedResult(names[index], error));
+				failures.push(failedResult(names[index], 'load', error));
 			}
 		}
 	};
@@ -330,7 +467,7 @@ async function loadEach(
 	return { documents: loaded.flat(), failures };
 }
 
-function failedResult(sourceId: string, error: unknown): DocumentResult {
+function failedResult(sourceId: string, step: 'load' | 'ingest', error: unknown): DocumentResult {
 	return {
 		sourceId,
 		status: 'failed',
@@ -338,7 +475,7 @@ function failedResult(sourceId: string, error: unknown): DocumentResult {
 		embedded: 0,
 		reused: 0,
 		deleted: 0,
-		error: `Could not load "${sourceId}": ${(error as Error)?.message ?? String(error)}`,
+		error: `Could not ${step} "${sourceId}": ${(error as Error)?.message ?? String(error)}`,
 	};
 }
 

@@ -1,11 +1,14 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { isToolType } from 'n8n-workflow';
 
 import { parseFilter, type SimpleCondition } from '../../../lib/filters';
-import { formatSources, searchKnowledge } from '../../../lib/search';
+import { formatSources, searchKnowledge, type SearchHit } from '../../../lib/search';
 import type { SearchMode } from '../../../lib/types';
 import type { KnowledgeBase } from '../../shared/storeOptions';
 
 const show = { show: { operation: ['search'] } };
+
+export const NOTHING_FOUND = 'Nothing in the knowledge base matches this query.';
 
 export const description: INodeProperties[] = [
 	{
@@ -15,7 +18,8 @@ export const description: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'e.g. {{ $json.question }}',
-		description: 'What to look for: a question or a few words',
+		description:
+			'What to look for: a question or a few words. As an AI Agent tool, let the agent write it: {{ $fromAI("query", "the question to look up in the knowledge base") }}.',
 		displayOptions: show,
 	},
 	{
@@ -27,7 +31,7 @@ export const description: INodeProperties[] = [
 				name: 'Hybrid',
 				value: 'hybrid',
 				description:
-					'Meaning and exact words combined: the best results for most questions (needs a Model credential)',
+					'Meaning and exact words combined: the best results for most questions (needs the Symbiotic Model API credential)',
 			},
 			{
 				name: 'Keyword',
@@ -37,10 +41,12 @@ export const description: INodeProperties[] = [
 			{
 				name: 'Semantic',
 				value: 'semantic',
-				description: 'By meaning, even with different words (needs a Model credential)',
+				description:
+					'By meaning, even with different words (needs the Symbiotic Model API credential)',
 			},
 		],
 		default: 'hybrid',
+		hint: 'Without a Symbiotic Model API credential, choose Keyword',
 		displayOptions: show,
 	},
 	{
@@ -67,7 +73,7 @@ export const description: INodeProperties[] = [
 				name: 'One Item With All Results',
 				value: 'combined',
 				description:
-					'A single item with the list of results and a numbered "context" text ready to put in a prompt',
+					'A single item with the list of results and a numbered "context" text ready to put in a prompt. The best choice for an AI Agent.',
 			},
 		],
 		default: 'combined',
@@ -149,7 +155,7 @@ export const description: INodeProperties[] = [
 				typeOptions: { numberPrecision: 4 },
 				default: 0,
 				description:
-					'Drop results scoring lower. Scores differ by mode (semantic: 0 to 1 similarity), so set it per mode; 0 keeps everything.',
+					'Hide results scoring below this; 0 keeps everything. Scores are not comparable between search modes (semantic: similarity from 0 to 1), so set it for the mode you use.',
 			},
 		],
 	},
@@ -185,5 +191,20 @@ export async function execute(
 	if (ctx.getNodeParameter('output', itemIndex) === 'perHit') {
 		return hits.map((hit) => ({ json: { query, ...hit } }));
 	}
+	if (isToolType(ctx.getNode().type)) return [{ json: toolAnswer(query, hits) }];
 	return [{ json: { query, count: hits.length, hits, context: formatSources(hits) } }];
+}
+
+/**
+ * What an AI Agent reads: the agent's model gets the JSON of every output item, and the passages are in
+ * `context` already, so `sources` only names them for citing instead of repeating text and store metadata.
+ * An explicit "nothing found" keeps the model from answering from an empty string as if it were knowledge.
+ */
+function toolAnswer(query: string, hits: SearchHit[]): IDataObject {
+	return {
+		query,
+		count: hits.length,
+		context: hits.length > 0 ? formatSources(hits) : NOTHING_FOUND,
+		sources: hits.map(({ citation, sourceId, title, url }) => ({ citation, sourceId, title, url })),
+	};
 }
