@@ -61,6 +61,28 @@ interface PlannedDocument {
  * - One document failing does not fail the others: its result says `failed` with the reason.
  */
 export async function ingestDocuments(docs: LoadedDocument[], options: IngestOptions): Promise<DocumentResult[]> {
+	const results: DocumentResult[] = new Array(docs.length);
+	// The same source twice in one run (two items with one Source ID): later ones must replace earlier ones,
+	// so each wave holds a source at most once and waves run in order.
+	for (const wave of wavesOfDistinctSources(docs)) {
+		const waveResults = await ingestDistinctSources(wave.map((index) => docs[index]), options);
+		wave.forEach((docIndex, position) => (results[docIndex] = waveResults[position]));
+	}
+	return results;
+}
+
+function wavesOfDistinctSources(docs: LoadedDocument[]): number[][] {
+	const waves: number[][] = [];
+	const seen = new Map<string, number>();
+	docs.forEach((doc, index) => {
+		const wave = seen.get(doc.sourceId) ?? 0;
+		seen.set(doc.sourceId, wave + 1);
+		(waves[wave] ??= []).push(index);
+	});
+	return waves;
+}
+
+async function ingestDistinctSources(docs: LoadedDocument[], options: IngestOptions): Promise<DocumentResult[]> {
 	const namespace = checkNamespace(options.namespace);
 	const ingestedAt = (options.now?.() ?? new Date()).toISOString();
 	const plans: PlannedDocument[] = [];
@@ -150,13 +172,26 @@ async function planDocument(
 }
 
 /**
- * A version is the text plus everything that shapes its stored chunks: a new chunk size or embedding model
- * must count as a change, or the store would keep chunks that no longer match the settings.
+ * A version is the text plus everything stored with its chunks: a new chunk size, embedding model, title or
+ * metadata label must count as a change, or the store would keep chunks that no longer match. (Metadata-only
+ * changes cost no embedding: the chunk texts are the same, so their vectors are reused.)
  */
 function versionFingerprint(doc: LoadedDocument, options: IngestOptions): string {
 	const { chunkSize, chunkOverlap } = options.chunking ?? {};
+	const metadata = { ...doc.metadata, ...options.metadata };
+	const sortedMetadata = Object.keys(metadata)
+		.sort()
+		.map((key) => [key, metadata[key]]);
 	return sha256Hex(
-		JSON.stringify([sha256Hex(doc.text), chunkSize ?? null, chunkOverlap ?? null, options.embedder?.model ?? null, doc.title ?? null, doc.url ?? null]),
+		JSON.stringify([
+			sha256Hex(doc.text),
+			chunkSize ?? null,
+			chunkOverlap ?? null,
+			options.embedder?.model ?? null,
+			doc.title ?? null,
+			doc.url ?? null,
+			sortedMetadata,
+		]),
 	);
 }
 

@@ -80,7 +80,8 @@ export async function searchKnowledge(options: SearchOptions): Promise<SearchHit
 export function formatSources(hits: SearchHit[]): string {
 	return hits
 		.map((hit) => {
-			const heading = [hit.title, ...hit.headingPath].filter(Boolean).join(' › ');
+			// The first heading often repeats the title: "Pricing › Pricing" helps no one.
+			const heading = [...new Set([hit.title, ...hit.headingPath].filter(Boolean))].join(' › ');
 			const origin = hit.url ?? hit.sourceId;
 			return `${hit.citation} ${heading ? `${heading} — ` : ''}${origin}\n${hit.text}`;
 		})

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createOpenAIEmbedder } from '../../lib/embedding';
 import { deleteSource, ingestDocuments, listSources, type IngestOptions } from '../../lib/ingest';
 import { loadText } from '../../lib/loaders';
-import { searchKnowledge } from '../../lib/search';
+import { formatSources, searchKnowledge } from '../../lib/search';
 import { openStore } from '../../lib/stores';
 import type { Embedder, LoadedDocument, StoredChunk, VectorStore } from '../../lib/types';
 import { startOpenAITestServer, type OpenAITestServer } from '../support/openaiServer';
@@ -158,6 +158,30 @@ describe('incremental ingest and search on LanceDB', () => {
 		expect(after).toEqual([{ documentHash: rerun.documentHash, storedChunks: rerun.chunks, expectedChunks: rerun.chunks }]);
 	});
 
+	it('updates stored labels when only the metadata changes, without embedding again', async () => {
+		await ingestDocuments(corpus(), { ...options, metadata: { campaign: 'spring' } });
+		server.reset();
+		const results = await ingestDocuments(corpus(), { ...options, metadata: { campaign: 'summer' } });
+		expect(results.every((result) => result.status === 'updated' && result.embedded === 0 && result.reused === result.chunks)).toBe(true);
+		expect(server.count('/embeddings')).toBe(0);
+		const summer = await search('Starter plan price', { filter: [{ key: 'campaign', op: 'eq', value: 'summer' }] });
+		expect(summer[0].sourceId).toBe('pricing.md');
+		expect(await search('Starter plan price', { filter: [{ key: 'campaign', op: 'eq', value: 'spring' }] })).toEqual([]);
+	});
+
+	it('lets the later of two documents with one source id win within a run', async () => {
+		const [first, second] = [
+			loadText('# Offer\n\nThe spring offer gives 10 percent off.', { sourceId: 'offer.md', format: 'markdown' }),
+			loadText('# Offer\n\nThe summer offer gives 20 percent off.', { sourceId: 'offer.md', format: 'markdown' }),
+		];
+		const results = await ingestDocuments([first, ...corpus(), second], options);
+		expect(results.map((result) => result.status)).toEqual(['created', 'created', 'created', 'created', 'created', 'updated']);
+		const versions = await store.versions('acme', 'offer.md');
+		expect(versions).toEqual([expect.objectContaining({ documentHash: results[5].documentHash })]);
+		const hits = await search('offer percent off', { mode: 'keyword', topK: 10 });
+		expect(hits.filter((hit) => hit.sourceId === 'offer.md').map((hit) => hit.text)).toEqual([expect.stringContaining('20 percent')]);
+	});
+
 	it('isolates namespaces in ingest, search and delete', async () => {
 		await ingestDocuments(corpus(), options);
 		await ingestDocuments(corpus({ 'pricing.md': '# Pricing\n\nGlobex charges 99 dollars for the Starter plan.' }), { ...options, namespace: 'globex' });
@@ -197,5 +221,16 @@ describe('incremental ingest and search on LanceDB', () => {
 		setTimeout(() => controller.abort(), 100);
 		await expect(running).rejects.toThrow();
 		expect(await listSources(store, 'acme')).toEqual([]);
+	});
+});
+
+describe('formatSources', () => {
+	it('numbers the sources and does not repeat a title that is also the first heading', () => {
+		const metadata = { sourceId: 'pricing.md', namespace: 'acme', headingPath: ['Pricing', 'Enterprise'], chunkIndex: 1, chunkCount: 2, contentHash: 'c', documentHash: 'd', ingestedAt: 'now', extra: {} };
+		const text = formatSources([
+			{ citation: '[1]', index: 1, text: 'Negotiated per contract.', score: 1, sourceId: 'pricing.md', title: 'Pricing', url: 'https://acme.test/pricing', headingPath: ['Pricing', 'Enterprise'], chunkIndex: 1, metadata },
+			{ citation: '[2]', index: 2, text: 'Five seats.', score: 0.5, sourceId: 'notes.txt', headingPath: [], chunkIndex: 0, metadata },
+		]);
+		expect(text).toBe('[1] Pricing › Enterprise — https://acme.test/pricing\nNegotiated per contract.\n\n[2] notes.txt\nFive seats.');
 	});
 });
