@@ -81,7 +81,7 @@ export function chunkDocument(doc: LoadedDocument, options: ChunkDocumentOptions
 	const documentHash = sha256Hex(doc.text);
 	const minTailTokens = Math.max(8, Math.floor(chunkSize / 8));
 
-	const pieces: Array<{ text: string; headingPath: string[] }> = [];
+	const pieces: Array<{ text: string; tokens: number; headingPath: string[] }> = [];
 	for (const section of mergeHeadingOnlySections(splitSections(text))) {
 		const units: Unit[] = splitBlocks(text, section).flatMap((block) => {
 			const blockUnits = unitsOf(text, block, chunkSize);
@@ -90,7 +90,11 @@ export function chunkDocument(doc: LoadedDocument, options: ChunkDocumentOptions
 		});
 		if (units.length === 0) continue;
 		for (const packed of packSection(text, units, chunkSize, chunkOverlap, minTailTokens)) {
-			pieces.push({ text: text.slice(packed.start, packed.end).trim(), headingPath: section.headingPath });
+			const packedText = text.slice(packed.start, packed.end);
+			const pieceText = packedText.trim();
+			// Counting is most of the chunker's time: reuse the packer's exact count unless trimming changed the text.
+			const tokens = pieceText === packedText ? packed.tokens : countTokens(pieceText);
+			pieces.push({ text: pieceText, tokens, headingPath: section.headingPath });
 		}
 	}
 
@@ -98,7 +102,7 @@ export function chunkDocument(doc: LoadedDocument, options: ChunkDocumentOptions
 	return pieces.map((piece, chunkIndex) => ({
 		id: chunkId(options.namespace, doc.sourceId, documentHash, chunkIndex),
 		text: piece.text,
-		tokens: countTokens(piece.text),
+		tokens: piece.tokens,
 		metadata: {
 			sourceId: doc.sourceId,
 			namespace: options.namespace,

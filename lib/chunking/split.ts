@@ -18,6 +18,8 @@ export interface Unit extends Span {
 export interface PackedChunk extends Span {
 	firstUnit: number;
 	lastUnit: number;
+	/** Exact token count of `start..end`, measured while packing (so callers need not count the text again). */
+	tokens: number;
 }
 
 const sentenceSegmenter = new Intl.Segmenter(undefined, { granularity: 'sentence' });
@@ -148,12 +150,14 @@ export function pack(
 			next++;
 		}
 		// The estimate ignores how tokens merge across joins; the exact count decides.
-		while (countTokens(text.slice(start, units[next - 1].end)) > size) {
+		let tokens = countTokens(text.slice(start, units[next - 1].end));
+		while (tokens > size) {
 			if (next - 1 > unit) next--;
 			else if (start < units[unit].start) start = units[unit].start;
 			else break; // a lone unit was measured to fit on its own; re-measuring cannot shrink it further
+			tokens = countTokens(text.slice(start, units[next - 1].end));
 		}
-		const chunk = { start, end: units[next - 1].end, firstUnit: unit, lastUnit: next - 1 };
+		const chunk = { start, end: units[next - 1].end, firstUnit: unit, lastUnit: next - 1, tokens };
 		chunks.push(chunk);
 		unit = next;
 		if (unit < to) start = overlapStart(text, units, chunk, units[unit].start, Math.min(overlap, size - units[unit].tokens - 1));
@@ -179,8 +183,9 @@ export function packSection(text: string, units: Unit[], size: number, overlap: 
 	const tailTokens = newContentTokens(units, last);
 	if (tailTokens >= minTailTokens) return chunks;
 
-	if (countTokens(text.slice(previous.start, last.end)) <= size) {
-		chunks.splice(-2, 2, { start: previous.start, end: last.end, firstUnit: previous.firstUnit, lastUnit: last.lastUnit });
+	const mergedTokens = countTokens(text.slice(previous.start, last.end));
+	if (mergedTokens <= size) {
+		chunks.splice(-2, 2, { start: previous.start, end: last.end, firstUnit: previous.firstUnit, lastUnit: last.lastUnit, tokens: mergedTokens });
 		return chunks;
 	}
 	const shared = newContentTokens(units, previous) + tailTokens;
