@@ -1,0 +1,11 @@
+/** Conversation memory: messages and per-contact facts, in Redis or in-process. */
+export type * from './types';
+export { MemoryConnectionError, MESSAGE_ROLES } from './types';
+export { DEFAULT_KEY_PREFIX, DEFAULT_RETENTION, MAX_SESSION_ID_LENGTH, normalizeSessionId, parseJsonInput } from './input';
+export { sessionKeys } from './keys';
+export { InProcessMemoryBackend } from './inProcessBackend';
+export type { InProcessMemoryOptions } from './inProcessBackend';
+export { RedisMemoryBackend } from './redisBackend';
+export type { RedisMemoryOptions } from './redisBackend';
+export { createRedisClient, describeEndpoint, parseEndpoints } from './redisConnection';
+export type { RedisClient, RedisConnectionConfig, RedisEndpoint } from './redisConnection';

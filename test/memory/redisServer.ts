@@ -1,0 +1,62 @@
+/** Starts throw-away redis-server processes on free local ports, for tests that need a server of their own. */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface RedisServerProcess {
+	port: number;
+	/** Freezes (SIGSTOP) or resumes (SIGCONT) the server: connections stay open, answers stop. */
+	pause(paused: boolean): void;
+	stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago (bound, then released). */
+export async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const { port } = server.address() as net.AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+async function waitUntilListening(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${child.exitCode}`);
+		const connected = await new Promise<boolean>((resolve) => {
+			const socket = net.connect(port, '127.0.0.1');
+			socket.once('connect', () => (socket.destroy(), resolve(true)));
+			socket.once('error', () => resolve(false));
+		});
+		if (connected) return;
+		await new Promise((resolve) => setTimeout(resolve, 50));
+	}
+	throw new Error(`redis-server did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+/** `configFile`, when given, must come first on redis-server's command line (Sentinel needs one). */
+export async function startRedisServer(extraArgs: string[] = [], configFile?: string): Promise<RedisServerProcess> {
+	const port = await freePort();
+	const dir = mkdtempSync(path.join(tmpdir(), 'symbiotic-redis-'));
+	const child = spawn(
+		'redis-server',
+		[...(configFile ? [configFile] : []), '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, ...extraArgs],
+		{ stdio: 'ignore' },
+	);
+	await waitUntilListening(port, child, 5000);
+	return {
+		port,
+		pause: (paused) => child.kill(paused ? 'SIGSTOP' : 'SIGCONT'),
+		stop: async () => {
+			if (child.exitCode === null) {
+				const exited = new Promise((resolve) => child.once('exit', resolve));
+				child.kill('SIGKILL');
+				await exited;
+			}
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+}

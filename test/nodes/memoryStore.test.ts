@@ -1,0 +1,173 @@
+/**
+ * The Memory Store node run by n8n's engine (test/support/n8nHarness) against the real Redis at
+ * 127.0.0.1:6379, under a key prefix unique to this run and deleted afterwards.
+ */
+import { Redis } from 'ioredis';
+import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+
+import { MemoryStore } from '../../nodes/MemoryStore/MemoryStore.node';
+import { freePort } from '../memory/redisServer';
+import { linearWorkflow, runWorkflow } from '../support/n8nHarness';
+import type { TestNode } from '../support/n8nHarness';
+
+const TYPE = 'n8n-nodes-symbiotic.memoryStore';
+const nodeTypes = { [TYPE]: new MemoryStore() };
+const keyPrefix = `symbiotic-node-test-${process.pid}-${Date.now()}`;
+const redisCredential = { connection: 'host', host: '127.0.0.1', port: 6379, connectTimeout: 1000 };
+const admin = new Redis({ host: '127.0.0.1', port: 6379 });
+
+afterAll(async () => {
+	const keys: string[] = [];
+	for await (const batch of admin.scanStream({ match: `${keyPrefix}*`, count: 1000 })) keys.push(...(batch as string[]));
+	if (keys.length) await admin.del(...keys);
+	await admin.quit();
+});
+
+async function run(
+	parameters: INodeParameters,
+	inputItems: INodeExecutionData[] = [{ json: {} }],
+	options: { credential?: ICredentialDataDecryptedObject; node?: Partial<TestNode> } = {},
+) {
+	const node: TestNode = {
+		name: 'Memory',
+		type: TYPE,
+		parameters: { backend: 'redis', namespace: 'acme', storageOptions: { keyPrefix }, ...parameters },
+		...options.node,
+	};
+	const result = await runWorkflow(linearWorkflow(node), {
+		nodeTypes,
+		credentials: { symbioticRedisApi: options.credential ?? redisCredential },
+		inputItems,
+	});
+	return { ...result, items: (result.outputs.Memory?.[0] ?? []).map((item) => item.json) };
+}
+
+const leads = [
+	{ email: ' Ada@Example.com', question: 'Do you ship to Oslo?', answer: 'Yes, in 3 days.' },
+	{ email: 'bob@example.com', question: 'Is there a student price?', answer: 'Yes, 20% off.' },
+	{ email: 'ada@example.com', question: 'And express?', answer: 'Next day, 9 EUR.' },
+];
+
+describe('Memory Store node (Redis)', () => {
+	it('appends question and answer per item, then returns the history as a transcript with facts', async () => {
+		const appended = await run(
+			{
+				operation: 'appendMessages',
+				sessionId: '={{ $json.email }}',
+				messagesInput: 'turn',
+				userMessage: '={{ $json.question }}',
+				assistantMessage: '={{ $json.answer }}',
+				metadata: '{ "channel": "email" }',
+			},
+			leads.map((json) => ({ json })),
+		);
+		expect(appended.error).toBeUndefined();
+		expect(appended.items).toEqual([
+			{ namespace: 'acme', sessionId: 'ada@example.com', appended: 2, storedMessages: 2, storage: 'redis 127.0.0.1:6379' },
+			{ namespace: 'acme', sessionId: 'bob@example.com', appended: 2, storedMessages: 2, storage: 'redis 127.0.0.1:6379' },
+			{ namespace: 'acme', sessionId: 'ada@example.com', appended: 2, storedMessages: 4, storage: 'redis 127.0.0.1:6379' },
+		]);
+		const pttl = await admin.pttl(`${keyPrefix}:{acme:ada@example.com}:messages`);
+		expect(pttl).toBeGreaterThan(29 * 24 * 3600 * 1000);
+
+		await run({
+			operation: 'setFacts',
+			sessionId: 'ADA@example.com',
+			factsInput: 'fields',
+			facts: { fact: [{ name: 'city', value: 'Oslo' }, { name: 'stage', value: 'lead' }] },
+		});
+		const merged = await run({ operation: 'setFacts', sessionId: 'ada@example.com', factsInput: 'json', factsJson: '{ "stage": "customer", "city": null, "orders": 2 }' });
+		expect(merged.items[0].facts).toEqual({ stage: 'customer', orders: 2 });
+
+		const history = await run({ operation: 'getHistory', sessionId: 'ada@example.com', window: 'lastN', lastN: 3, includeFacts: true });
+		expect(history.items[0]).toMatchObject({
+			sessionId: 'ada@example.com',
+			transcript: 'Assistant: Yes, in 3 days.\nUser: And express?\nAssistant: Next day, 9 EUR.',
+			omittedMessages: 1,
+			facts: { stage: 'customer', orders: 2 },
+		});
+		expect((history.items[0].messages as Array<{ metadata: unknown }>)[0].metadata).toEqual({ channel: 'email' });
+
+		const budget = await run({ operation: 'getHistory', sessionId: 'ada@example.com', window: 'tokenBudget', tokenBudget: 12 });
+		expect(budget.items[0].transcript).toBe('Assistant: Next day, 9 EUR.');
+	});
+
+	it('lists and clears sessions', async () => {
+		await run({ operation: 'appendMessages', namespace: 'listing', sessionId: '={{ $json.id }}', messagesInput: 'single', role: 'user', content: 'hi' }, [
+			{ json: { id: 'one' } },
+			{ json: { id: 'two' } },
+		]);
+		const listed = await run({ operation: 'listSessions', namespace: 'listing', limit: 100, cursor: '' });
+		expect(listed.items[0]).toMatchObject({ namespace: 'listing', count: 2, nextCursor: null });
+		expect((listed.items[0].sessionIds as string[]).sort()).toEqual(['one', 'two']);
+
+		const cleared = await run({ operation: 'clearSession', namespace: 'listing', sessionId: 'one' });
+		expect(cleared.items[0]).toEqual({ namespace: 'listing', sessionId: 'one', cleared: true });
+		expect(await admin.exists(`${keyPrefix}:{listing:one}:messages`)).toBe(0);
+	});
+
+	it('names the Session ID parameter and the item when an id is empty; continues when asked to', async () => {
+		const items = [{ json: { email: 'ok@example.com' } }, { json: { email: '' } }];
+		const parameters = { operation: 'getFacts', sessionId: '={{ $json.email }}' };
+		const failed = await run(parameters, items);
+		expect(failed.error?.message).toMatch(/^Session ID is empty/);
+		expect(failed.error?.description).toBe('Check the "Session ID" parameter of item 2.');
+
+		const continued = await run(parameters, items, { node: { onError: 'continueRegularOutput' } });
+		expect(continued.items[0]).toEqual({ namespace: 'acme', sessionId: 'ok@example.com', facts: {} });
+		expect(continued.items[1].error).toMatch(/^Session ID is empty/);
+	});
+
+	it('fails quickly naming host:port when Redis is unreachable, or gives every item the error', async () => {
+		const port = await freePort();
+		const credential = { ...redisCredential, port };
+		const expected = `Could not connect to Redis at 127.0.0.1:${port}: connection refused (ECONNREFUSED). Check host and port, and that Redis is running`;
+		const started = Date.now();
+		const failed = await run({ operation: 'getHistory', sessionId: 'x', window: 'all' }, undefined, { credential });
+		expect(failed.error?.message).toBe(expected);
+		expect(Date.now() - started).toBeLessThan(3000);
+
+		const continued = await run({ operation: 'getFacts', sessionId: '={{ $json.id }}' }, [{ json: { id: 'a' } }, { json: { id: 'b' } }], {
+			credential,
+			node: { onError: 'continueRegularOutput' },
+		});
+		expect(continued.items.map((item) => item.error)).toEqual([expected, expected]);
+	});
+});
+
+describe('Memory Store node (in-process)', () => {
+	it('remembers across executions of the same process', async () => {
+		const parameters = { backend: 'inProcess', namespace: 'trial', storageOptions: {} };
+		await run({ ...parameters, operation: 'appendMessages', sessionId: `trial-${process.pid}`, messagesInput: 'turn', userMessage: 'Hello', assistantMessage: 'Hi!' });
+		const history = await run({ ...parameters, operation: 'getHistory', sessionId: `trial-${process.pid}`, window: 'all' });
+		expect(history.items[0]).toMatchObject({ transcript: 'User: Hello\nAssistant: Hi!', transcriptTokens: expect.any(Number) });
+		await run({ ...parameters, operation: 'clearSession', sessionId: `trial-${process.pid}` });
+	});
+});
+
+describe('Symbiotic Redis credential test', () => {
+	const test = (data: ICredentialDataDecryptedObject) =>
+		new MemoryStore().methods.credentialTest.symbioticRedisConnectionTest.call({} as ICredentialTestFunctions, {
+			id: 'c1',
+			name: 'Redis',
+			type: 'symbioticRedisApi',
+			data,
+		});
+
+	it('reports success against a running Redis, via host/port and via URL', async () => {
+		await expect(test(redisCredential)).resolves.toEqual({ status: 'OK', message: 'Connection successful' });
+		await expect(test({ connection: 'url', url: 'redis://127.0.0.1:6379/2' })).resolves.toEqual({ status: 'OK', message: 'Connection successful' });
+	});
+
+	it('reports the host:port and cause when it fails', async () => {
+		const port = await freePort();
+		await expect(test({ ...redisCredential, port })).resolves.toEqual({
+			status: 'Error',
+			message: `Could not connect to Redis at 127.0.0.1:${port}: connection refused (ECONNREFUSED). Check host and port, and that Redis is running`,
+		});
+		await expect(test({ connection: 'cluster', clusterNodes: 'redis-1:abc' })).resolves.toMatchObject({
+			status: 'Error',
+			message: 'Cluster Nodes: "redis-1:abc" is not host:port (for example redis-1:6379)',
+		});
+	});
+});
