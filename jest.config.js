@@ -6,5 +6,6 @@ module.exports = {
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
 	},
+	testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'],
 	testTimeout: 60000,
 };

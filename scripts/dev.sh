@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# `npm run dev`: a local n8n 2.41.1 with this pack installed as a community package, the example
+# workflows imported, an owner account ready to log in, and a mail catcher for approval emails.
+# Ctrl-C stops everything this script started.
+#
+# Usage: scripts/dev.sh [--skip-build]   (--skip-build: install the dist/ already built)
+# Settings (environment):
+#   N8N_PORT (5678), N8N_RUNNERS_BROKER_PORT (N8N_PORT+1), SYMBIOTIC_SMTP_PORT (1025),
+#   SYMBIOTIC_MAIL_WEB_PORT (1080), N8N_USER_FOLDER (${SYMBIOTIC_HOME:-$HOME/.n8n-symbiotic}),
+#   SYMBIOTIC_OWNER_EMAIL / SYMBIOTIC_OWNER_PASSWORD (the login printed at start),
+#   REDIS_URL, QDRANT_URL, OPENAI_BASE_URL, OPENAI_API_KEY (passed on to n8n and used in the
+#   imported credentials; without them the pack uses LanceDB and in-process memory),
+#   SYMBIOTIC_WORKFLOWS_DIR (workflows/): *.json are imported (and published when "active": true,
+#   which needs an "id"); credentials/*.json (arrays of {id, name, type, data}) are imported with
+#   ${VAR} / ${VAR:-fallback} placeholders filled from the environment (scripts/render-credentials.mjs).
+set -euo pipefail
+
+repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+pack_args=()
+for arg in "$@"; do
+	case "$arg" in
+		--skip-build) pack_args+=(--skip-build) ;;
+		*) echo "dev: unknown argument '$arg' (known: --skip-build)" >&2; exit 2 ;;
+	esac
+done
+started_at=$SECONDS
+
+export N8N_USER_FOLDER="${N8N_USER_FOLDER:-${SYMBIOTIC_HOME:-$HOME/.n8n-symbiotic}}"
+port="${N8N_PORT:-5678}"
+broker_port="${N8N_RUNNERS_BROKER_PORT:-$((port + 1))}"
+smtp_port="${SYMBIOTIC_SMTP_PORT:-1025}"
+mail_web_port="${SYMBIOTIC_MAIL_WEB_PORT:-1080}"
+owner_email="${SYMBIOTIC_OWNER_EMAIL:-owner@example.com}"
+owner_password="${SYMBIOTIC_OWNER_PASSWORD:-Symbiotic-dev-2024}"
+
+log() { echo "[dev] $*" >&2; }
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$port" "$broker_port" "$smtp_port" "$mail_web_port"; do
+	if port_in_use "$p"; then
+		log "port $p on 127.0.0.1 is already in use (another n8n or mail catcher?). Stop it, or choose other ports:"
+		log "  N8N_PORT=... N8N_RUNNERS_BROKER_PORT=... SYMBIOTIC_SMTP_PORT=... SYMBIOTIC_MAIL_WEB_PORT=... npm run dev"
+		exit 1
+	fi
+done
+
+eval "$("$repo_dir/scripts/n8n-runtime.sh" --with-maildev)"
+mkdir -p "$N8N_USER_FOLDER"
+"$repo_dir/scripts/pack-install.sh" "${pack_args[@]}"
+
+# Node 24 first on PATH: the n8n CLI and its task runner child processes must run on it.
+export PATH="$(dirname "$NODE_BIN"):$PATH"
+n8n() { "$NODE_BIN" "$N8N_BIN" "$@"; }
+# CLI commands print start-up noise; show their output only when they fail.
+n8n_quiet() {
+	local output
+	if ! output="$(n8n "$@" 2>&1)"; then
+		log "n8n $1 failed:"
+		grep -v '^    at ' <<<"$output" | tail -n 20 >&2
+		exit 1
+	fi
+}
+
+owner_hash="$(cd "$N8N_RUNTIME_DIR" && SYMBIOTIC_OWNER_PASSWORD="$owner_password" \
+	"$NODE_BIN" -e "process.stdout.write(require('bcryptjs').hashSync(process.env.SYMBIOTIC_OWNER_PASSWORD, 10))")"
+
+export N8N_PORT="$port"
+export N8N_LISTEN_ADDRESS=127.0.0.1
+export N8N_HOST=localhost
+export N8N_RUNNERS_BROKER_PORT="$broker_port"
+export WEBHOOK_URL="${WEBHOOK_URL:-http://localhost:$port/}"
+export N8N_EDITOR_BASE_URL="${N8N_EDITOR_BASE_URL:-http://localhost:$port/}"
+export N8N_DIAGNOSTICS_ENABLED=false
+export N8N_VERSION_NOTIFICATIONS_ENABLED=false
+export N8N_PERSONALIZATION_ENABLED=false
+export N8N_INSTANCE_OWNER_MANAGED_BY_ENV=true
+export N8N_INSTANCE_OWNER_EMAIL="$owner_email"
+export N8N_INSTANCE_OWNER_FIRST_NAME=Symbiotic
+export N8N_INSTANCE_OWNER_LAST_NAME=Owner
+export N8N_INSTANCE_OWNER_PASSWORD_HASH="$owner_hash"
+# Values the example credentials can use as ${SYMBIOTIC_SMTP_HOST} / ${SYMBIOTIC_SMTP_PORT} (maildev).
+export SYMBIOTIC_SMTP_HOST=127.0.0.1 SYMBIOTIC_SMTP_PORT="$smtp_port"
+
+# Example workflows and credentials: import each file again only when it changed, so edits made
+# in the editor survive restarts until the shipped file itself changes.
+import_stamps="$N8N_USER_FOLDER/.symbiotic-imports"
+mkdir -p "$import_stamps"
+changed_since_import() {
+	local file="$1" stamp="$import_stamps/$(basename "$(dirname "$1")")-$(basename "$1").sha256"
+	local sum
+	sum="$(sha256sum "$file" | cut -d' ' -f1)"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && return 1
+	echo "$sum" >"$stamp.pending"
+}
+mark_imported() {
+	local stamp="$import_stamps/$(basename "$(dirname "$1")")-$(basename "$1").sha256"
+	mv "$stamp.pending" "$stamp"
+}
+
+shopt -s nullglob
+workflows_dir="${SYMBIOTIC_WORKFLOWS_DIR:-$repo_dir/workflows}"
+credential_files=("$workflows_dir"/credentials/*.json)
+workflow_files=("$workflows_dir"/*.json)
+[ ${#workflow_files[@]} -gt 0 ] || log "no workflows in $workflows_dir yet: nothing to import"
+for file in "${credential_files[@]}"; do
+	changed_since_import "$file" || continue
+	log "importing credentials $(basename "$file")"
+	rendered="$import_stamps/credentials-rendered.json"
+	"$NODE_BIN" "$repo_dir/scripts/render-credentials.mjs" "$file" >"$rendered"
+	n8n_quiet import:credentials --input="$rendered"
+	rm -f "$rendered"
+	mark_imported "$file"
+done
+for file in "${workflow_files[@]}"; do
+	changed_since_import "$file" || continue
+	log "importing workflow $(basename "$file")"
+	n8n_quiet import:workflow --input="$file"
+	# A workflow shipped with "active": true is published (2.x activation; needs a stable id).
+	# Not `import:workflow --activeState=fromJson`: n8n 2.41 allows that only in queue mode.
+	publish_id="$("$NODE_BIN" -p "const w = require(process.argv[1]); w.active && w.id ? w.id : ''" "$file")"
+	[ -z "$publish_id" ] || n8n_quiet publish:workflow --id="$publish_id"
+	mark_imported "$file"
+done
+
+child_pids=()
+stop_all() {
+	trap - INT TERM EXIT
+	log 'stopping'
+	for pid in "${child_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+"$NODE_BIN" "$MAILDEV_BIN" --smtp "$smtp_port" --web "$mail_web_port" --ip 127.0.0.1 --web-ip 127.0.0.1 \
+	>"$N8N_USER_FOLDER/maildev.log" 2>&1 &
+child_pids+=($!)
+
+"$NODE_BIN" "$N8N_BIN" start &
+n8n_pid=$!
+child_pids+=($n8n_pid)
+
+for _ in $(seq 1 180); do
+	if curl -fsS "http://127.0.0.1:$port/healthz/readiness" >/dev/null 2>&1; then break; fi
+	kill -0 "$n8n_pid" 2>/dev/null || { log 'n8n exited during start-up (see its output above)'; exit 1; }
+	sleep 1
+done
+curl -fsS "http://127.0.0.1:$port/healthz/readiness" >/dev/null 2>&1 || { log 'n8n did not report ready (/healthz/readiness) within 180 s'; exit 1; }
+
+cat >&2 <<EOF
+
+  n8n with n8n-nodes-symbiotic is running (ready in $((SECONDS - started_at)) s)
+    editor:   http://localhost:$port/
+    login:    $owner_email  /  $owner_password
+    mail:     http://localhost:$mail_web_port/  (approval emails; SMTP on 127.0.0.1:$smtp_port)
+    data:     $N8N_USER_FOLDER
+    model:    ${OPENAI_BASE_URL:-not set: set OPENAI_BASE_URL (and OPENAI_API_KEY) for the Generate steps}
+    vectors:  ${QDRANT_URL:-LanceDB on local disk (set QDRANT_URL for Qdrant)}
+    memory:   ${REDIS_URL:-in-process (set REDIS_URL to keep it across restarts)}
+  Press Ctrl-C to stop.
+
+EOF
+
+wait "$n8n_pid"

