@@ -1,7 +1,7 @@
 import { chunkDocument, type ChunkingOptions } from './chunking';
 import { chunkId, sha256Hex } from './hashing';
 import { checkNamespace } from './namespace';
-import type { Chunk, Embedder, LoadedDocument, SourceSummary, StoredChunk, UserMetadata, VectorStore } from './types';
+import type { Chunk, Embedder, LoadedDocument, SourceSummary, StoredChunk, StoredVersion, UserMetadata, VectorStore } from './types';
 import { InputError } from './types';
 
 export interface IngestOptions {
@@ -85,11 +85,7 @@ function wavesOfDistinctSources(docs: LoadedDocument[]): number[][] {
 async function ingestDistinctSources(docs: LoadedDocument[], options: IngestOptions): Promise<DocumentResult[]> {
 	const namespace = checkNamespace(options.namespace);
 	const ingestedAt = (options.now?.() ?? new Date()).toISOString();
-	const plans: PlannedDocument[] = [];
-	for (const doc of docs) {
-		options.signal?.throwIfAborted();
-		plans.push(await guard(planDocument(doc, namespace, ingestedAt, options), doc, options.signal));
-	}
+	const plans = await planDocuments(docs, namespace, ingestedAt, options);
 
 	for (const group of embeddingGroups(plans)) {
 		options.signal?.throwIfAborted();
@@ -131,12 +127,49 @@ export async function listSources(
 	return store.listSources(checkNamespace(namespace), options);
 }
 
-async function planDocument(
+/**
+ * Plans a wave of documents (distinct sources). Fingerprints come first, so one store lookup answers for
+ * every source of the wave: an unchanged re-run then costs a few store requests in all, not one per document.
+ */
+async function planDocuments(docs: LoadedDocument[], namespace: string, ingestedAt: string, options: IngestOptions): Promise<PlannedDocument[]> {
+	const { signal } = options;
+	signal?.throwIfAborted();
+	// Per document: its fingerprint, or its failed plan (no text).
+	const fingerprinted = docs.map((doc) => guard(() => documentFingerprint(doc, options), doc, signal));
+	const lookedUp = docs.filter((_, index) => typeof fingerprinted[index] === 'string');
+	let stored: Map<string, StoredVersion[]>;
+	try {
+		stored = lookedUp.length > 0 ? await options.store.versions(namespace, lookedUp.map((doc) => doc.sourceId)) : new Map();
+	} catch (error) {
+		rethrowIfAborted(error, signal);
+		// Without the stored versions no document can be decided: each one fails with the lookup's reason.
+		return docs.map((doc, index) => {
+			const documentHash = fingerprinted[index];
+			return typeof documentHash === 'string' ? failedPlan(doc, error) : documentHash;
+		});
+	}
+	return docs.map((doc, index) => {
+		const documentHash = fingerprinted[index];
+		if (typeof documentHash !== 'string') return documentHash;
+		signal?.throwIfAborted();
+		return guard(() => planDocument(doc, documentHash, stored.get(doc.sourceId) ?? [], namespace, ingestedAt, options), doc, signal);
+	});
+}
+
+function documentFingerprint(doc: LoadedDocument, options: IngestOptions): string {
+	if (!doc.text.trim()) throw new InputError(`Document "${doc.sourceId}" has no text to ingest`, 'text');
+	return versionFingerprint(doc, options);
+}
+
+/** Decides from the fingerprint before chunking: an unchanged document then costs no chunking and no write. */
+function planDocument(
 	doc: LoadedDocument,
+	documentHash: string,
+	versions: StoredVersion[],
 	namespace: string,
 	ingestedAt: string,
 	options: IngestOptions,
-): Promise<PlannedDocument> {
+): PlannedDocument {
 	const result: DocumentResult = {
 		sourceId: doc.sourceId,
 		title: doc.title,
@@ -147,12 +180,7 @@ async function planDocument(
 		reused: 0,
 		deleted: 0,
 	};
-	if (!doc.text.trim()) throw new InputError(`Document "${doc.sourceId}" has no text to ingest`, 'text');
-
-	// Decide from the fingerprint before chunking: an unchanged document then costs one store lookup only.
-	const documentHash = versionFingerprint(doc, options);
 	result.documentHash = documentHash;
-	const versions = await options.store.versions(namespace, doc.sourceId);
 	const current = versions.find((version) => version.documentHash === documentHash);
 	const hasStaleVersions = versions.some((version) => version.documentHash !== documentHash);
 	if (versions.length > 0) result.status = 'updated';
@@ -268,19 +296,24 @@ async function writePlan(plan: PlannedDocument, namespace: string, options: Inge
 	}
 }
 
-async function guard(planning: Promise<PlannedDocument>, doc: LoadedDocument, signal?: AbortSignal): Promise<PlannedDocument> {
+/** Runs one document's planning step; a failure becomes that document's failed plan instead of the wave's. */
+function guard<T>(step: () => T, doc: LoadedDocument, signal?: AbortSignal): T | PlannedDocument {
 	try {
-		return await planning;
+		return step();
 	} catch (error) {
 		rethrowIfAborted(error, signal);
-		const plan: PlannedDocument = {
-			doc,
-			result: { sourceId: doc.sourceId, title: doc.title, url: doc.url, status: 'failed', chunks: 0, embedded: 0, reused: 0, deleted: 0 },
-			hasStaleVersions: false,
-		};
-		markFailed(plan, error);
-		return plan;
+		return failedPlan(doc, error);
 	}
+}
+
+function failedPlan(doc: LoadedDocument, error: unknown): PlannedDocument {
+	const plan: PlannedDocument = {
+		doc,
+		result: { sourceId: doc.sourceId, title: doc.title, url: doc.url, status: 'failed', chunks: 0, embedded: 0, reused: 0, deleted: 0 },
+		hasStaleVersions: false,
+	};
+	markFailed(plan, error);
+	return plan;
 }
 
 function markFailed(plan: PlannedDocument, error: unknown): void {

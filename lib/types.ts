@@ -123,8 +123,12 @@ export interface VectorStore {
 	 * with another dimension throws DimensionMismatchError naming both.
 	 */
 	upsert(chunks: StoredChunk[], signal?: AbortSignal): Promise<void>;
-	/** Versions of a source currently stored, for the unchanged / interrupted / stale decision. */
-	versions(namespace: string, sourceId: string): Promise<StoredVersion[]>;
+	/**
+	 * Versions currently stored of each of these sources, for the unchanged / interrupted / stale decision.
+	 * One call answers for many sources, so planning a large re-ingest costs a few store requests, not one per
+	 * document. A source with nothing stored is absent from the map (read it with `?? []`).
+	 */
+	versions(namespace: string, sourceIds: string[]): Promise<Map<string, StoredVersion[]>>;
 	/** Vectors already stored for these content hashes in a namespace (lets a changed document reuse them). */
 	vectorsByContentHash(namespace: string, contentHashes: string[]): Promise<Map<string, number[]>>;
 	/** Deletes a source's chunks; with `keepDocumentHash`, all versions but that one. Returns chunks deleted. */

@@ -9,6 +9,7 @@ import {
 	type MetadataFilter,
 	type MetadataValue,
 	type StoredChunk,
+	type StoredVersion,
 	type StoreSearchQuery,
 } from '../types';
 
@@ -53,6 +54,22 @@ export function batchDimension(collection: string, chunks: StoredChunk[]): numbe
 		else if (length !== dimension) throw dimensionMismatch(collection, dimension, length);
 	}
 	return dimension ?? 0;
+}
+
+/** The three fields of a stored chunk that a version lookup reads. */
+export interface VersionRow {
+	sourceId: string;
+	documentHash: string;
+	chunkCount: number;
+}
+
+/** Counts one stored chunk into its source's versions (grouped by document hash). */
+export function countIntoVersions(versions: Map<string, StoredVersion[]>, { sourceId, documentHash, chunkCount }: VersionRow): void {
+	const known = versions.get(sourceId) ?? [];
+	const version = known.find((candidate) => candidate.documentHash === documentHash);
+	if (version) version.storedChunks += 1;
+	else known.push({ documentHash, storedChunks: 1, expectedChunks: chunkCount });
+	versions.set(sourceId, known);
 }
 
 /** Validates what a search mode needs before any backend work. */

@@ -21,11 +21,13 @@ import {
 	assertNamespace,
 	assertSearchQuery,
 	batchDimension,
+	countIntoVersions,
 	dimensionMismatch,
 	hybridCandidateCount,
 	normalizeFilter,
 	type NormalizedCondition,
 	type Scalar,
+	type VersionRow,
 } from './common';
 import { RRF_K } from './fusion';
 import { encodeDocument, encodeQuery } from './sparseEncoder';
@@ -44,6 +46,13 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const UPSERT_BATCH = 128;
 /** Page size of scrolls and the size of content-hash lookups per request. */
 const PAGE = 256;
+/** Source ids per version lookup. */
+const SOURCES_PER_LOOKUP = 500;
+/**
+ * Page size of the version lookup's scroll: its points carry three short payload fields and no vector, so
+ * large pages stay small on the wire and save round trips.
+ */
+const VERSIONS_PAGE = 2_000;
 /** Most sources listSources will rank per namespace (one facet request). */
 const MAX_LISTED_SOURCES = 10_000;
 
@@ -297,6 +306,7 @@ export class QdrantStore implements VectorStore {
 		filter: Filter,
 		withPayload: string[],
 		withVector: boolean,
+		pageSize = PAGE,
 	): Promise<Array<{ id: string | number; payload?: Record<string, unknown> | null; vector?: unknown }>> {
 		const points = [];
 		let offset: Schemas['ExtendedPointId'] | undefined;
@@ -304,7 +314,7 @@ export class QdrantStore implements VectorStore {
 			const page = await this.call('read chunks', () =>
 				this.client.scroll(this.collection, {
 					filter,
-					limit: PAGE,
+					limit: pageSize,
 					...(offset !== undefined ? { offset } : {}),
 					with_payload: { include: withPayload },
 					with_vector: withVector ? [DENSE] : false,
@@ -316,17 +326,17 @@ export class QdrantStore implements VectorStore {
 		return points;
 	}
 
-	async versions(namespace: string, sourceId: string): Promise<StoredVersion[]> {
-		const filter = toQdrantFilter(namespace, [], [{ key: 'sourceId', match: { value: sourceId } }]);
-		if ((await this.storedDimension()) === undefined) return [];
-		const versions = new Map<string, StoredVersion>();
-		for (const { payload } of await this.scrollAll(filter, ['documentHash', 'chunkCount'], false)) {
-			const { documentHash, chunkCount } = payload as unknown as ChunkPayload;
-			const version = versions.get(documentHash) ?? { documentHash, storedChunks: 0, expectedChunks: chunkCount };
-			version.storedChunks += 1;
-			versions.set(documentHash, version);
+	async versions(namespace: string, sourceIds: string[]): Promise<Map<string, StoredVersion[]>> {
+		assertNamespace(namespace);
+		const versions = new Map<string, StoredVersion[]>();
+		const unique = [...new Set(sourceIds)];
+		if (!unique.length || (await this.storedDimension()) === undefined) return versions;
+		for (let start = 0; start < unique.length; start += SOURCES_PER_LOOKUP) {
+			const filter = toQdrantFilter(namespace, [], [{ key: 'sourceId', match: { any: unique.slice(start, start + SOURCES_PER_LOOKUP) } }]);
+			const points = await this.scrollAll(filter, ['sourceId', 'documentHash', 'chunkCount'], false, VERSIONS_PAGE);
+			for (const { payload } of points) countIntoVersions(versions, payload as unknown as VersionRow);
 		}
-		return [...versions.values()];
+		return versions;
 	}
 
 	async vectorsByContentHash(namespace: string, contentHashes: string[]): Promise<Map<string, number[]>> {

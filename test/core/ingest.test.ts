@@ -97,7 +97,7 @@ describe('incremental ingest and search on LanceDB', () => {
 		expect(result.embedded).toBeLessThan(result.chunks);
 		expect(result.reused).toBe(result.chunks - result.embedded);
 
-		const versions = await store.versions('acme', 'handbook.md');
+		const versions = (await store.versions('acme', ['handbook.md'])).get('handbook.md') ?? [];
 		expect(versions).toHaveLength(1);
 		expect(versions[0]).toMatchObject({ documentHash: result.documentHash, storedChunks: result.chunks, expectedChunks: result.chunks });
 		const keywordHits = await search('marker v1', { mode: 'keyword', topK: 10 });
@@ -126,7 +126,7 @@ describe('incremental ingest and search on LanceDB', () => {
 
 	it('keeps the previous version when a write fails mid-document, and converges on re-run embedding only what was not written', async () => {
 		await ingestDocuments([handbook('v1')], options);
-		const before = await store.versions('acme', 'handbook.md');
+		const before = (await store.versions('acme', ['handbook.md'])).get('handbook.md') ?? [];
 
 		// The real store underneath; the second write call fails as a crashed disk or dropped connection would.
 		let writes = 0;
@@ -144,7 +144,7 @@ describe('incremental ingest and search on LanceDB', () => {
 		const [failed] = await ingestDocuments([longer], { ...options, store: flaky, chunking: { chunkSize: 64, chunkOverlap: 0 } });
 		expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('connection reset') });
 
-		const during = await store.versions('acme', 'handbook.md');
+		const during = (await store.versions('acme', ['handbook.md'])).get('handbook.md') ?? [];
 		expect(during).toEqual(expect.arrayContaining([expect.objectContaining(before[0])]));
 		expect((await search('marker v1', { mode: 'keyword' }))[0].text).toContain('marker v1');
 
@@ -154,7 +154,7 @@ describe('incremental ingest and search on LanceDB', () => {
 		// The first write of the failed run landed: those chunks keep their vectors; only the unwritten rest is embedded.
 		expect(rerun.reused).toBe(500);
 		expect(rerun.embedded).toBe(rerun.chunks - 500);
-		const after = await store.versions('acme', 'handbook.md');
+		const after = (await store.versions('acme', ['handbook.md'])).get('handbook.md') ?? [];
 		expect(after).toEqual([{ documentHash: rerun.documentHash, storedChunks: rerun.chunks, expectedChunks: rerun.chunks }]);
 	});
 
@@ -176,7 +176,7 @@ describe('incremental ingest and search on LanceDB', () => {
 		];
 		const results = await ingestDocuments([first, ...corpus(), second], options);
 		expect(results.map((result) => result.status)).toEqual(['created', 'created', 'created', 'created', 'created', 'updated']);
-		const versions = await store.versions('acme', 'offer.md');
+		const versions = (await store.versions('acme', ['offer.md'])).get('offer.md') ?? [];
 		expect(versions).toEqual([expect.objectContaining({ documentHash: results[5].documentHash })]);
 		const hits = await search('offer percent off', { mode: 'keyword', topK: 10 });
 		expect(hits.filter((hit) => hit.sourceId === 'offer.md').map((hit) => hit.text)).toEqual([expect.stringContaining('20 percent')]);

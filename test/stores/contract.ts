@@ -86,6 +86,8 @@ export function describeVectorStoreContract(name: string, backend: StoreUnderTes
 			await store.close();
 		});
 
+		/** One source's versions, read through the bulk lookup. */
+		const versionsOf = async (namespace: string, sourceId: string) => (await store.versions(namespace, [sourceId])).get(sourceId) ?? [];
 		const sources = async (filter: MetadataFilter, mode: 'semantic' | 'keyword' | 'hybrid' = 'semantic', namespace = 'acme') => {
 			const hits = await store.search({ namespace, mode, vector: topic(0), text: 'spring summer autumn tricky plain fourth', topK: 20, filter });
 			return hits.map((hit) => hit.chunk.metadata.sourceId).sort();
@@ -214,21 +216,21 @@ export function describeVectorStoreContract(name: string, backend: StoreUnderTes
 				const hits = await store.search({ namespace: 'client-a', mode, vector: topic(0), text: 'loyalty', topK: 10 });
 				expect(hits.map((hit) => hit.chunk.metadata.namespace)).toEqual(['client-a']);
 			}
-			expect(await store.versions('client-a', 'brochure.pdf')).toEqual([{ documentHash: 'hash-a', storedChunks: 1, expectedChunks: 1 }]);
+			expect(await versionsOf('client-a', 'brochure.pdf')).toEqual([{ documentHash: 'hash-a', storedChunks: 1, expectedChunks: 1 }]);
 			const contentHash = chunk(shared).metadata.contentHash;
 			expect([...(await store.vectorsByContentHash('client-c', [contentHash])).keys()]).toEqual([]);
 			expect([...(await store.vectorsByContentHash('client-a', [contentHash])).keys()]).toEqual([contentHash]);
 			expect((await store.listSources('client-b')).map((source) => [source.sourceId, source.chunks])).toEqual([['brochure.pdf', 2]]);
 			expect(await store.deleteSource('client-a', 'brochure.pdf')).toBe(1);
-			expect(await store.versions('client-a', 'brochure.pdf')).toEqual([]);
-			expect(await store.versions('client-b', 'brochure.pdf')).toEqual([{ documentHash: 'hash-b', storedChunks: 2, expectedChunks: 2 }]);
+			expect(await versionsOf('client-a', 'brochure.pdf')).toEqual([]);
+			expect(await versionsOf('client-b', 'brochure.pdf')).toEqual([{ documentHash: 'hash-b', storedChunks: 2, expectedChunks: 2 }]);
 			expect(await store.search({ namespace: 'client-b', mode: 'keyword', text: 'loyalty', topK: 10 })).toHaveLength(2);
 		});
 
 		it('refuses an empty namespace everywhere', async () => {
 			await expect(store.upsert([chunk({ sourceId: 'x', text: 'x', namespace: ' ' })])).rejects.toThrow(/namespace is empty/);
 			await expect(store.search({ namespace: '', mode: 'keyword', text: 'x', topK: 1 })).rejects.toThrow(InputError);
-			await expect(store.versions('', 'x')).rejects.toThrow(InputError);
+			await expect(store.versions('', ['x'])).rejects.toThrow(InputError);
 			await expect(store.vectorsByContentHash('', ['x'])).rejects.toThrow(InputError);
 			await expect(store.deleteSource('', 'x')).rejects.toThrow(InputError);
 			await expect(store.listSources('')).rejects.toThrow(InputError);
@@ -241,18 +243,64 @@ export function describeVectorStoreContract(name: string, backend: StoreUnderTes
 				);
 			await store.upsert(version('v1', 3, [0, 1, 2]));
 			await store.upsert(version('v2', 4, [0, 1])); // the run died after two of four chunks
-			const versions = await store.versions('acme', 'guide.md');
+			const versions = await versionsOf('acme', 'guide.md');
 			expect(versions.sort((a, b) => a.documentHash.localeCompare(b.documentHash))).toEqual([
 				{ documentHash: 'v1', storedChunks: 3, expectedChunks: 3 },
 				{ documentHash: 'v2', storedChunks: 2, expectedChunks: 4 },
 			]);
 			await store.upsert(version('v2', 4, [2, 3])); // the re-run completes it
 			expect(await store.deleteSource('acme', 'guide.md', 'v2')).toBe(3);
-			expect(await store.versions('acme', 'guide.md')).toEqual([{ documentHash: 'v2', storedChunks: 4, expectedChunks: 4 }]);
+			expect(await versionsOf('acme', 'guide.md')).toEqual([{ documentHash: 'v2', storedChunks: 4, expectedChunks: 4 }]);
 			expect(await store.deleteSource('acme', 'guide.md', 'v2')).toBe(0);
 			expect(await store.deleteSource('acme', 'guide.md')).toBe(4);
-			expect(await store.versions('acme', 'guide.md')).toEqual([]);
+			expect(await versionsOf('acme', 'guide.md')).toEqual([]);
 			expect(await store.deleteSource('acme', 'never-stored.md')).toBe(0);
+		});
+
+		it('looks up the versions of many sources at once: absent ones left out, namespaces kept apart, odd ids as data', async () => {
+			const odd = ["it's.md", "a' OR 1=1 --", 'back\\slash\\.md', '"quoted".md', "') OR sourceId IS NOT NULL OR ('"];
+			await store.upsert([
+				chunk({ sourceId: 'one.md', documentHash: 'one-v1', text: 'One, first version' }),
+				chunk({ sourceId: 'one.md', documentHash: 'one-v2', chunkIndex: 0, chunkCount: 2, text: 'One, second version, part 1' }),
+				chunk({ sourceId: 'two.md', documentHash: 'two-v1', chunkIndex: 0, chunkCount: 3, text: 'Two, part 1' }),
+				chunk({ sourceId: 'two.md', documentHash: 'two-v1', chunkIndex: 2, chunkCount: 3, text: 'Two, part 3' }),
+				chunk({ sourceId: 'elsewhere.md', namespace: 'other', text: 'Other tenant' }),
+				chunk({ sourceId: 'two.md', namespace: 'other', documentHash: 'two-other', text: 'Other tenant, same source id' }),
+				...odd.map((sourceId, index) => chunk({ sourceId, text: `Odd id number ${index}` })),
+			]);
+			const asked = ['one.md', 'two.md', 'absent.md', 'elsewhere.md', 'two.md', ...odd];
+			const found = await store.versions('acme', asked);
+			const byHash = (versions: Array<{ documentHash: string }> = []) => [...versions].sort((a, b) => a.documentHash.localeCompare(b.documentHash));
+			expect([...found.keys()].sort()).toEqual(['one.md', 'two.md', ...odd].sort());
+			expect(byHash(found.get('one.md'))).toEqual([
+				{ documentHash: 'one-v1', storedChunks: 1, expectedChunks: 1 },
+				{ documentHash: 'one-v2', storedChunks: 1, expectedChunks: 2 },
+			]);
+			expect(found.get('two.md')).toEqual([{ documentHash: 'two-v1', storedChunks: 2, expectedChunks: 3 }]);
+			for (const sourceId of odd) expect(found.get(sourceId)).toEqual([{ documentHash: `doc-${sourceId}`, storedChunks: 1, expectedChunks: 1 }]);
+			const other = await store.versions('other', asked);
+			expect([...other.entries()].sort()).toEqual([
+				['elsewhere.md', [{ documentHash: 'doc-elsewhere.md', storedChunks: 1, expectedChunks: 1 }]],
+				['two.md', [{ documentHash: 'two-other', storedChunks: 1, expectedChunks: 1 }]],
+			]);
+			expect(await store.versions('acme', ['absent.md'])).toEqual(new Map());
+			expect(await store.versions('acme', [])).toEqual(new Map());
+		});
+
+		it('looks up more sources and chunks than fit one request', async () => {
+			const many = Array.from({ length: 1_203 }, (_, index) => `page-${index}.html`);
+			const stored = many.filter((_, index) => index % 100 === 7);
+			const chunksPerSource = 180;
+			await store.upsert(
+				stored.flatMap((sourceId) =>
+					Array.from({ length: chunksPerSource - 1 }, (_, chunkIndex) => chunk({ sourceId, chunkIndex, chunkCount: chunksPerSource, text: `${sourceId} part ${chunkIndex}` })),
+				),
+			);
+			const found = await store.versions('acme', many);
+			expect([...found.keys()].sort()).toEqual([...stored].sort());
+			for (const sourceId of stored) {
+				expect(found.get(sourceId)).toEqual([{ documentHash: `doc-${sourceId}`, storedChunks: chunksPerSource - 1, expectedChunks: chunksPerSource }]);
+			}
 		});
 
 		it('overwrites a chunk with the same id instead of duplicating it', async () => {
@@ -325,7 +373,7 @@ export function describeVectorStoreContract(name: string, backend: StoreUnderTes
 
 		it('answers empty on a collection that does not exist yet', async () => {
 			expect(await store.search({ namespace: 'acme', mode: 'hybrid', vector: topic(0), text: 'anything', topK: 3 })).toEqual([]);
-			expect(await store.versions('acme', 'x')).toEqual([]);
+			expect(await store.versions('acme', ['x'])).toEqual(new Map());
 			expect(await store.listSources('acme')).toEqual([]);
 			expect(await store.deleteSource('acme', 'x')).toBe(0);
 		});

@@ -43,6 +43,17 @@ describe('Qdrant through the validating server', () => {
 		expect(server.violations.splice(0)).toEqual([expect.stringMatching(/no such operation/)]);
 	});
 
+	it('looks up the versions of many sources in one scroll request, not one per source', async () => {
+		const store = await openStore({ kind: 'qdrant', url: server.url, collection: 'bulk-versions' });
+		const sourceIds = Array.from({ length: 40 }, (_, index) => `crm-${index}`);
+		await store.upsert(sourceIds.map((sourceId) => chunk({ sourceId, text: `Record ${sourceId}` })));
+		server.requests.splice(0);
+		const found = await store.versions('acme', sourceIds);
+		expect(found.size).toBe(40);
+		expect(server.requests).toEqual(['POST /collections/bulk-versions/points/scroll']);
+		await store.close();
+	});
+
 	it('creates the collection with dense + idf sparse vectors and tenant-aware payload indexes', async () => {
 		const store = await openStore({ kind: 'qdrant', url: server.url, collection: 'layout' });
 		await store.upsert([chunk({ sourceId: 'a.md', text: 'Layout check' })]);
@@ -96,7 +107,7 @@ describe('Qdrant connection errors', () => {
 		const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
 		const store = await openStore({ kind: 'qdrant', url, collection: 'x', timeoutMs: 300 });
 		const started = Date.now();
-		await expect(store.versions('acme', 'a.md')).rejects.toThrow(`Qdrant at ${url} did not answer within 300 ms`);
+		await expect(store.versions('acme', ['a.md'])).rejects.toThrow(`Qdrant at ${url} did not answer within 300 ms`);
 		expect(Date.now() - started).toBeLessThan(5_000);
 		silent.closeAllConnections();
 		await new Promise<void>((resolve) => silent.close(() => resolve()));
