@@ -92,11 +92,13 @@ async function ingestDistinctSources(docs: LoadedDocument[], options: IngestOpti
 		await embedGroup(group, namespace, options);
 	}
 
+	await writeChunks(plans, options);
 	for (const plan of plans) {
 		options.signal?.throwIfAborted();
-		if (plan.result.status === 'failed') continue;
+		if (plan.result.status === 'failed' || !plan.hasStaleVersions) continue;
 		try {
-			await writePlan(plan, namespace, options);
+			// Only now that the new version is complete may the old one go.
+			plan.result.deleted = await options.store.deleteSource(namespace, plan.doc.sourceId, plan.result.documentHash);
 		} catch (error) {
 			rethrowIfAborted(error, options.signal);
 			markFailed(plan, error);
@@ -282,18 +284,37 @@ async function embedGroup(group: PlannedDocument[], namespace: string, options: 
 	}
 }
 
-async function writePlan(plan: PlannedDocument, namespace: string, options: IngestOptions): Promise<void> {
+/**
+ * Writes the new chunks of many documents in store calls of about UPSERT_SLICE rows: one call per small
+ * document would make a first ingest pay the store's per-write cost hundreds of times. A failed call fails
+ * every document with rows in it; their previous versions are untouched, since new chunks have new ids.
+ */
+async function writeChunks(plans: PlannedDocument[], options: IngestOptions): Promise<void> {
 	const { store, signal } = options;
-	if (plan.chunks) {
-		const rows: StoredChunk[] = plan.chunks.map((chunk) => ({ ...chunk, vector: plan.vectors?.get(chunk.metadata.contentHash) }));
-		for (let start = 0; start < rows.length; start += UPSERT_SLICE) {
-			signal?.throwIfAborted();
-			await store.upsert(rows.slice(start, start + UPSERT_SLICE), signal);
+	let rows: StoredChunk[] = [];
+	let writers = new Set<PlannedDocument>();
+	const flush = async () => {
+		if (rows.length === 0) return;
+		signal?.throwIfAborted();
+		try {
+			await store.upsert(rows, signal);
+		} catch (error) {
+			rethrowIfAborted(error, signal);
+			for (const plan of writers) markFailed(plan, error);
+		}
+		rows = [];
+		writers = new Set();
+	};
+	for (const plan of plans) {
+		for (const chunk of plan.chunks ?? []) {
+			// A document already failed by an earlier slice must not be half-written by a later one.
+			if (plan.result.status === 'failed') break;
+			rows.push({ ...chunk, vector: plan.vectors?.get(chunk.metadata.contentHash) });
+			writers.add(plan);
+			if (rows.length >= UPSERT_SLICE) await flush();
 		}
 	}
-	if (plan.hasStaleVersions) {
-		plan.result.deleted = await store.deleteSource(namespace, plan.doc.sourceId, plan.result.documentHash);
-	}
+	await flush();
 }
 
 /** Runs one document's planning step; a failure becomes that document's failed plan instead of the wave's. */

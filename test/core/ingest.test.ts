@@ -182,6 +182,18 @@ describe('incremental ingest and search on LanceDB', () => {
 		expect(hits.filter((hit) => hit.sourceId === 'offer.md').map((hit) => hit.text)).toEqual([expect.stringContaining('20 percent')]);
 	});
 
+	it('fails every document, and writes nothing, when the store cannot say what it holds', async () => {
+		const offline: VectorStore = Object.create(store, {
+			versions: { value: async () => Promise.reject(new Error('store offline')) },
+		});
+		const docs = [...corpus(), { ...loadText('x', { sourceId: 'blank.md' }), text: ' ' }];
+		const results = await ingestDocuments(docs, { ...options, store: offline });
+		expect(results.slice(0, 4).map((result) => result.error)).toEqual(Object.keys(PRODUCTS).map((id) => `Could not ingest "${id}": store offline`));
+		expect(results[4].error).toMatch(/blank.md.*no text/);
+		expect(server.count('/embeddings')).toBe(0);
+		expect(await listSources(store, 'acme')).toEqual([]);
+	});
+
 	it('isolates namespaces in ingest, search and delete', async () => {
 		await ingestDocuments(corpus(), options);
 		await ingestDocuments(corpus({ 'pricing.md': '# Pricing\n\nGlobex charges 99 dollars for the Starter plan.' }), { ...options, namespace: 'globex' });
