@@ -1,0 +1,102 @@
+import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	IExecuteFunctions,
+	INodeCredentialTestResult,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
+import nodemailer from 'nodemailer';
+
+import { assertApprovalSecret } from '../../lib/approval';
+import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
+import { toApprovalCredentials } from './credentials';
+import { humanApprovalProperties } from './properties';
+import { sendReviewRequest } from './send';
+import { answerReviewRequest } from './webhook';
+
+const SMTP_TEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Pauses the execution until a reviewer approves, edits or rejects the draft on a signed review page, the way
+ * n8n's Wait node waits: `execute` sends the links and puts the execution to wait, the node's restart webhooks
+ * (GET shows the page, POST decides) resume it.
+ */
+// Its webhooks are n8n's own resume URLs (restartWebhook), so there is nothing to register on a third-party
+// service; and it is no AI tool, since an agent's tool call cannot wait days for a person.
+// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete, @n8n/community-nodes/node-usable-as-tool
+export class HumanApproval implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Human Approval',
+		name: 'humanApproval',
+		icon: { light: 'file:../../icons/humanApproval.svg', dark: 'file:../../icons/humanApproval.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["policy"] === "all" ? "All must approve" : "First decision wins" }}',
+		description:
+			'Emails reviewers a signed link to approve, edit or reject a draft, and continues on Approved, Rejected or Timed out',
+		defaults: { name: 'Human Approval' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Approved', 'Rejected', 'Timed Out'],
+		credentials: [
+			// A literal, not APPROVAL_CREDENTIAL: the community-nodes linter finds the credential test by reading it.
+			{ name: 'symbioticApprovalApi', required: true, testedBy: 'symbioticApprovalSmtpTest' },
+			{ name: MODEL_CREDENTIAL, required: false, displayOptions: { show: { rememberApproved: [true] } } },
+			{ name: QDRANT_CREDENTIAL, required: true, displayOptions: { show: { rememberApproved: [true], store: ['qdrant'] } } },
+		],
+		waitingNodeTooltip: '=Waiting for a reviewer to decide on the review page (links were sent by {{ $parameter["delivery"].join(" and ") }}).',
+		// Both methods on the one resume URL: GET shows the review page, POST records a decision.
+		webhooks: [
+			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: '', restartWebhook: true, isFullPath: true },
+			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '', restartWebhook: true, isFullPath: true },
+		],
+		properties: humanApprovalProperties,
+	};
+
+	methods = {
+		credentialTest: {
+			async symbioticApprovalSmtpTest(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				const credentials = toApprovalCredentials(credential.data ?? {});
+				try {
+					assertApprovalSecret(credentials.signingSecret);
+				} catch (error) {
+					return { status: 'Error', message: (error as Error).message };
+				}
+				if (!credentials.smtpHost) return { status: 'OK', message: 'Secret is valid; no SMTP host set (chat delivery only)' };
+				const transport = nodemailer.createTransport({
+					host: credentials.smtpHost,
+					port: credentials.smtpPort,
+					secure: credentials.smtpSecure,
+					auth: credentials.smtpUser ? { user: credentials.smtpUser, pass: credentials.smtpPassword } : undefined,
+					connectionTimeout: SMTP_TEST_TIMEOUT_MS,
+					greetingTimeout: SMTP_TEST_TIMEOUT_MS,
+					socketTimeout: SMTP_TEST_TIMEOUT_MS,
+				});
+				try {
+					await transport.verify();
+					return { status: 'OK', message: 'Connection successful' };
+				} catch (error) {
+					return { status: 'Error', message: `SMTP ${credentials.smtpHost}:${credentials.smtpPort}: ${(error as Error).message}` };
+				} finally {
+					transport.close();
+				}
+			},
+		},
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return await sendReviewRequest(this);
+	}
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		return await answerReviewRequest(this);
+	}
+}

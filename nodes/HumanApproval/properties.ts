@@ -1,0 +1,197 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+import { APPROVED_EXAMPLES_NAMESPACE } from '../../lib/approval/learning';
+import { DEFAULT_WAIT_HOURS } from '../../lib/approval';
+import { knowledgeBaseProperties } from '../shared/storeOptions';
+
+const rememberOn = { show: { rememberApproved: [true] } };
+
+/**
+ * The knowledge-base fields, shown only when approved versions are remembered, with the namespace defaulting
+ * to the one Generate's examples are searched in.
+ */
+const rememberProperties: INodeProperties[] = knowledgeBaseProperties
+	.filter((property) => property.type !== 'notice')
+	.map((property) => ({
+		...property,
+		default: property.name === 'namespace' ? APPROVED_EXAMPLES_NAMESPACE : property.default,
+		description:
+			property.name === 'namespace'
+				? 'Namespace the approved versions are stored in; search it with Vector Search to give Generate approved examples'
+				: property.description,
+		displayOptions: { show: { ...rememberOn.show, ...property.displayOptions?.show } },
+	}));
+
+export const humanApprovalProperties: INodeProperties[] = [
+	{
+		displayName:
+			'Reviews one draft per execution: with several items, loop over them (Loop Over Items, batch size 1) or call a sub-workflow per item',
+		name: 'oneItemNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Send Via',
+		name: 'delivery',
+		type: 'multiOptions',
+		options: [
+			{ name: 'Email', value: 'email', description: 'Each reviewer gets a personal link by email (SMTP)' },
+			{
+				name: 'Chat Message',
+				value: 'chat',
+				description: 'Posts one "Review as …" button per reviewer to a Slack or Teams channel',
+			},
+		],
+		default: ['email'],
+		required: true,
+	},
+	{
+		displayName: 'Chat Format',
+		name: 'chatFormat',
+		type: 'options',
+		options: [
+			{ name: 'Slack', value: 'slack' },
+			{ name: 'Microsoft Teams', value: 'teams' },
+		],
+		default: 'slack',
+		description: 'Format of the incoming-webhook message; the URL is in the credential',
+		displayOptions: { show: { delivery: ['chat'] } },
+	},
+	{
+		displayName: 'Reviewers',
+		name: 'reviewers',
+		type: 'string',
+		default: '',
+		required: true,
+		placeholder: 'ada@example.com, grace@example.com',
+		description:
+			'Email addresses of the reviewers, separated by commas. Each gets a personal link; the page shows who decided.',
+	},
+	{
+		displayName: 'Decision Rule',
+		name: 'policy',
+		type: 'options',
+		options: [
+			{ name: 'First Decision Wins', value: 'first', description: 'The first reviewer to approve or reject decides' },
+			{
+				name: 'All Must Approve',
+				value: 'all',
+				description: 'Every reviewer must approve; one rejection rejects',
+			},
+		],
+		default: 'first',
+	},
+	{
+		displayName: 'Subject',
+		name: 'subject',
+		type: 'string',
+		default: 'Please review this draft',
+		required: true,
+		description: 'Email subject and heading of the review page',
+	},
+	{
+		displayName: 'Message',
+		name: 'intro',
+		type: 'string',
+		typeOptions: { rows: 3 },
+		default: 'A draft is waiting for your review. Approve it as it is, edit it, or reject it.',
+		description: 'Shown above the draft in the email and on the review page',
+	},
+	{
+		displayName: 'Draft',
+		name: 'draft',
+		type: 'string',
+		typeOptions: { rows: 6 },
+		default: '={{ $json.text }}',
+		required: true,
+		description: 'The text to review, e.g. the "text" of a Generate node',
+	},
+	{
+		displayName: 'Context',
+		name: 'context',
+		type: 'fixedCollection',
+		typeOptions: { multipleValues: true },
+		placeholder: 'Add Context Field',
+		default: {},
+		description: 'What the reviewer needs to judge the draft, e.g. the lead\'s name and company',
+		options: [
+			{
+				displayName: 'Field',
+				name: 'fields',
+				values: [
+					{ displayName: 'Label', name: 'label', type: 'string', default: '', placeholder: 'Company' },
+					{ displayName: 'Value', name: 'value', type: 'string', default: '', placeholder: '={{ $json.company }}' },
+					{
+						displayName: 'Link',
+						name: 'url',
+						type: 'string',
+						default: '',
+						placeholder: 'https://crm.example.com/leads/42',
+						description: 'Optional http(s) URL the value links to',
+					},
+				],
+			},
+		],
+	},
+	{
+		displayName: 'Sources',
+		name: 'sources',
+		type: 'json',
+		default: '={{ $json.citations }}',
+		description:
+			'Sources the draft relies on, listed with their links: the "citations" of a Generate node (default), a list of objects with a title and a URL, or a list of texts. Leave empty for none.',
+	},
+	{
+		displayName: 'Allow Edits',
+		name: 'allowEdits',
+		type: 'boolean',
+		default: true,
+		description: 'Whether reviewers may edit the draft before approving; the output carries their text and the diff',
+	},
+	{
+		displayName: 'Limit Wait Time',
+		name: 'limitWaitTime',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether the request ends after a while and the item leaves through "Timed out". Links expire at the same moment.',
+	},
+	{
+		displayName: 'Wait For',
+		name: 'limitAmount',
+		type: 'number',
+		typeOptions: { minValue: 0.1, numberPrecision: 2 },
+		default: DEFAULT_WAIT_HOURS,
+		displayOptions: { show: { limitWaitTime: [true] } },
+	},
+	{
+		displayName: 'Unit',
+		name: 'limitUnit',
+		type: 'options',
+		options: [
+			{ name: 'Hours', value: 'hours' },
+			{ name: 'Minutes', value: 'minutes' },
+		],
+		default: 'hours',
+		displayOptions: { show: { limitWaitTime: [true] } },
+	},
+	{
+		displayName: 'Remember Approved Versions',
+		name: 'rememberApproved',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to store each approved text (with the draft and the diff) in a knowledge base, so Generate can learn from approved examples',
+	},
+	{
+		displayName: 'Example Input',
+		name: 'exampleInput',
+		type: 'string',
+		typeOptions: { rows: 2 },
+		default: '',
+		placeholder: '={{ $json.question }}',
+		description: 'What the draft answers (the request or question); stored with the example as its "input"',
+		displayOptions: rememberOn,
+	},
+	...rememberProperties,
+];

@@ -1,0 +1,69 @@
+import type { IDataObject } from 'n8n-workflow';
+
+import type { ApprovalOutcomeItem, ApprovalPolicy, ReviewContent, ReviewContextField } from '../../lib/approval';
+
+/** Where approved versions go, resolved when the request is sent (expressions see the item only then). */
+export interface RememberSettings {
+	store: 'lancedb' | 'qdrant';
+	folderPath: string;
+	collection: string;
+	namespace: string;
+	exampleInput: string;
+}
+
+/**
+ * What a review request is, as the webhook needs it later: the webhook runs in another request (maybe after a
+ * restart), where parameter expressions no longer see the input item. It travels in the execution itself, as the
+ * `review` field of the item the node leaves waiting — nothing secret is in it.
+ */
+export interface ReviewState {
+	id: string;
+	subject: string;
+	intro: string;
+	context: ReviewContextField[];
+	allowEdits: boolean;
+	policy: ApprovalPolicy['mode'];
+	reviewers: string[];
+	requestedAt: string;
+	expiresAt: string;
+	remember?: RememberSettings;
+}
+
+/** The json of every item the node emits: the outcome, the request, and the input item it decided on. */
+export type OutcomeJson = ApprovalOutcomeItem & {
+	review: ReviewState;
+	input: IDataObject;
+	learning?: IDataObject;
+};
+
+export function reviewPolicy(state: ReviewState): ApprovalPolicy {
+	return state.policy === 'all' ? { mode: 'all', reviewers: state.reviewers } : { mode: 'first' };
+}
+
+export function reviewContent(state: ReviewState, draft: string): ReviewContent {
+	return {
+		title: state.subject,
+		intro: state.intro || undefined,
+		draft,
+		context: state.context,
+		allowEdits: state.allowEdits,
+		requestedAt: state.requestedAt,
+	};
+}
+
+/** Reads the state back from the waiting item; undefined when the item is not one this node wrote. */
+export function readOutcomeJson(value: unknown): OutcomeJson | undefined {
+	if (!value || typeof value !== 'object') return undefined;
+	const json = value as Partial<OutcomeJson>;
+	const review = json.review;
+	const valid =
+		typeof json.originalDraft === 'string' &&
+		typeof json.requestedAt === 'string' &&
+		review !== undefined &&
+		typeof review.id === 'string' &&
+		typeof review.subject === 'string' &&
+		Array.isArray(review.context) &&
+		Array.isArray(review.reviewers) &&
+		typeof review.expiresAt === 'string';
+	return valid ? (json as OutcomeJson) : undefined;
+}

@@ -1,0 +1,253 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError, WAIT_INDEFINITELY } from 'n8n-workflow';
+import nodemailer from 'nodemailer';
+
+import {
+	assertApprovalSecret,
+	computeWaitUntil,
+	createReviewLink,
+	newReviewId,
+	normalizeReviewerId,
+	renderChatWebhookPayload,
+	renderReviewEmail,
+	timedOutOutcome,
+	type ReviewContextField,
+} from '../../lib/approval';
+import { parseListInput } from '../../lib/generate/listInput';
+import { InputError } from '../../lib/types';
+import { toNodeError, type FieldLabels } from '../shared/perItem';
+import { approvalCredentials, APPROVAL_CREDENTIAL, type ApprovalCredentials } from './credentials';
+import type { OutcomeJson, RememberSettings, ReviewState } from './reviewState';
+
+/** Outputs, in the order the node declares them. */
+export const OUTPUT = { approved: 0, rejected: 1, timedOut: 2 } as const;
+
+const FIELD_LABELS: FieldLabels = {
+	reviewers: 'Reviewers',
+	subject: 'Subject',
+	draft: 'Draft',
+	sources: 'Sources',
+	limitAmount: 'Wait For',
+	secret: 'Link Signing Secret (credential)',
+	baseUrl: 'Review link base URL',
+	namespace: 'Namespace',
+};
+
+const SMTP_TIMEOUT_MS = 15_000;
+const CHAT_TIMEOUT_MS = 10_000;
+// A reviewer list is typed by hand; anything that does not look like an address is named in the error.
+const EMAIL_PATTERN = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+
+/**
+ * Sends the review request for the one input item and leaves the execution waiting. What the node returns here
+ * is only shown while it waits; the item that leaves on timeout is placed on the engine's resume entry (see
+ * `leaveOnTimeout`).
+ */
+export async function sendReviewRequest(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	if (items.length !== 1) {
+		throw new NodeOperationError(ctx.getNode(), `Human Approval reviews one draft per execution, but it received ${items.length} items.`, {
+			description:
+				'Put a "Loop Over Items" node (batch size 1) before it, or call a sub-workflow per item, so each draft gets its own review.',
+		});
+	}
+	try {
+		return await send(ctx, items[0]);
+	} catch (error) {
+		throw toNodeError(ctx, error, 0, FIELD_LABELS);
+	}
+}
+
+async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<INodeExecutionData[][]> {
+	const credentials = await approvalCredentials(ctx);
+	assertApprovalSecret(credentials.signingSecret);
+	const delivery = ctx.getNodeParameter('delivery', 0) as string[];
+	if (!delivery.length) throw new InputError('Choose at least one way to send the review request.', 'delivery');
+	const reviewers = parseReviewers(ctx.getNodeParameter('reviewers', 0) as string, delivery.includes('email'));
+	const draft = String(ctx.getNodeParameter('draft', 0) ?? '');
+	if (!draft.trim()) throw new InputError('The draft is empty: map the text to review, e.g. {{ $json.text }}.', 'draft');
+
+	const requestedAt = new Date();
+	const waitTill = ctx.getNodeParameter('limitWaitTime', 0)
+		? computeWaitUntil(requestedAt, limitHours(ctx))
+		: WAIT_INDEFINITELY;
+	const state: ReviewState = {
+		id: newReviewId(),
+		subject: ctx.getNodeParameter('subject', 0) as string,
+		intro: ctx.getNodeParameter('intro', 0, '') as string,
+		context: [...contextFields(ctx), ...sourceFields(ctx.getNodeParameter('sources', 0, ''))],
+		allowEdits: ctx.getNodeParameter('allowEdits', 0) as boolean,
+		policy: ctx.getNodeParameter('policy', 0) as ReviewState['policy'],
+		reviewers,
+		requestedAt: requestedAt.toISOString(),
+		expiresAt: waitTill.toISOString(),
+		remember: rememberSettings(ctx),
+	};
+
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
+	const links = reviewers.map((reviewer) => ({
+		reviewer,
+		url: createReviewLink({
+			baseUrl: resumeUrl,
+			reviewId: state.id,
+			executionId: ctx.getExecutionId(),
+			nodeId: ctx.getNode().id,
+			reviewerId: reviewer,
+			expiresAt: waitTill,
+			secret: credentials.signingSecret,
+		}),
+	}));
+
+	if (delivery.includes('email')) await sendEmails(ctx, credentials, state, draft, links, waitTill);
+	if (delivery.includes('chat')) await postToChat(ctx, credentials, state, links, waitTill);
+
+	const timedOut: OutcomeJson = {
+		...timedOutOutcome(draft, state.requestedAt, waitTill),
+		review: state,
+		input: item.json,
+	};
+	const outputs = leaveOnTimeout(ctx, { json: toDataObject(timedOut), pairedItem: { item: 0 } });
+	await ctx.putExecutionToWait(waitTill);
+	return outputs;
+}
+
+/**
+ * When the wait runs out, n8n resumes the execution by running this node as disabled on its saved resume entry,
+ * which forwards the entry's input on the first output — the Approved one. Replacing the entry's data with the
+ * timed-out item on the third output (and telling the engine to forward every output, as it does for a webhook
+ * resume) makes a timeout leave through "Timed out". A decision replaces the entry's data again (webhook resume).
+ */
+function leaveOnTimeout(ctx: IExecuteFunctions, timedOut: INodeExecutionData): INodeExecutionData[][] {
+	const outputs: INodeExecutionData[][] = [[], [], []];
+	outputs[OUTPUT.timedOut] = [timedOut];
+	const resumeEntry = ctx.getExecuteData();
+	resumeEntry.data = { main: outputs };
+	resumeEntry.metadata = { ...resumeEntry.metadata, forwardAllOutputs: true };
+	return outputs;
+}
+
+/** n8n stores item json as plain JSON; the outcome is plain data already, this only satisfies the type. */
+export function toDataObject(value: object): IDataObject {
+	return value as unknown as IDataObject;
+}
+
+function limitHours(ctx: IExecuteFunctions): number {
+	const amount = Number(ctx.getNodeParameter('limitAmount', 0));
+	if (!Number.isFinite(amount) || amount <= 0) {
+		throw new InputError(`"Wait For" must be a positive number, got ${String(amount)}.`, 'limitAmount');
+	}
+	return ctx.getNodeParameter('limitUnit', 0) === 'minutes' ? amount / 60 : amount;
+}
+
+function parseReviewers(value: string, mustBeEmails: boolean): string[] {
+	const reviewers = [...new Set(String(value ?? '').split(/[,;\n]/).map(normalizeReviewerId).filter(Boolean))];
+	if (!reviewers.length) throw new InputError('Add at least one reviewer (an email address).', 'reviewers');
+	const invalid = mustBeEmails ? reviewers.filter((reviewer) => !EMAIL_PATTERN.test(reviewer)) : [];
+	if (invalid.length) {
+		throw new InputError(`These reviewers are not email addresses: ${invalid.join(', ')}. Separate addresses with commas.`, 'reviewers');
+	}
+	return reviewers;
+}
+
+function contextFields(ctx: IExecuteFunctions): ReviewContextField[] {
+	const rows = (ctx.getNodeParameter('context.fields', 0, []) as Array<{ label?: string; value?: unknown; url?: string }>) ?? [];
+	return rows
+		.filter((row) => row.label || row.value)
+		.map((row) => ({ label: String(row.label ?? ''), value: String(row.value ?? ''), ...(row.url ? { url: String(row.url) } : {}) }));
+}
+
+/** Generate's citations, `{title, url}` objects or plain texts, listed as "Source [n]" with their links. */
+function sourceFields(value: unknown): ReviewContextField[] {
+	const sources = parseListInput(value, 'sources', 'Sources');
+	return sources.map((source, position) => {
+		if (typeof source !== 'object' || source === null) return { label: `Source [${position + 1}]`, value: String(source) };
+		const entry = source as Record<string, unknown>;
+		const text = (key: string) => (typeof entry[key] === 'string' && entry[key] ? (entry[key] as string) : undefined);
+		const number = typeof entry.n === 'number' ? entry.n : position + 1;
+		const url = text('url');
+		return {
+			label: `Source [${number}]`,
+			value: text('title') ?? text('sourceId') ?? url ?? text('text') ?? JSON.stringify(entry),
+			...(url ? { url } : {}),
+		};
+	});
+}
+
+function rememberSettings(ctx: IExecuteFunctions): RememberSettings | undefined {
+	if (!ctx.getNodeParameter('rememberApproved', 0)) return undefined;
+	return {
+		store: ctx.getNodeParameter('store', 0) as RememberSettings['store'],
+		folderPath: (ctx.getNodeParameter('folderPath', 0, '') as string).trim(),
+		collection: (ctx.getNodeParameter('collection', 0) as string).trim(),
+		namespace: (ctx.getNodeParameter('namespace', 0) as string).trim(),
+		exampleInput: String(ctx.getNodeParameter('exampleInput', 0, '') ?? ''),
+	};
+}
+
+async function sendEmails(
+	ctx: IExecuteFunctions,
+	credentials: ApprovalCredentials,
+	state: ReviewState,
+	draft: string,
+	links: Array<{ reviewer: string; url: string }>,
+	expiresAt: Date,
+): Promise<void> {
+	if (!credentials.smtpHost || !credentials.fromAddress) {
+		throw new NodeOperationError(ctx.getNode(), 'Email delivery needs an SMTP host and a From address.', {
+			description: `Fill in "SMTP Host" and "From Address" in the ${APPROVAL_CREDENTIAL} credential, or send via chat only.`,
+		});
+	}
+	const transport = nodemailer.createTransport({
+		host: credentials.smtpHost,
+		port: credentials.smtpPort,
+		secure: credentials.smtpSecure,
+		auth: credentials.smtpUser ? { user: credentials.smtpUser, pass: credentials.smtpPassword } : undefined,
+		connectionTimeout: SMTP_TIMEOUT_MS,
+		greetingTimeout: SMTP_TIMEOUT_MS,
+		socketTimeout: SMTP_TIMEOUT_MS,
+	});
+	try {
+		for (const { reviewer, url } of links) {
+			const email = renderReviewEmail({ subject: state.subject, intro: state.intro || undefined, draft, context: state.context, reviewUrl: url, expiresAt });
+			try {
+				await transport.sendMail({ from: credentials.fromAddress, to: reviewer, subject: email.subject, text: email.text, html: email.html });
+			} catch (error) {
+				throw new NodeOperationError(ctx.getNode(), `Sending the review email to ${reviewer} failed: ${(error as Error).message}`, {
+					description: `Check the SMTP settings (${credentials.smtpHost}:${credentials.smtpPort}) in the credential. Reviewers before ${reviewer} already got their email.`,
+				});
+			}
+		}
+	} finally {
+		transport.close();
+	}
+}
+
+async function postToChat(
+	ctx: IExecuteFunctions,
+	credentials: ApprovalCredentials,
+	state: ReviewState,
+	links: Array<{ reviewer: string; url: string }>,
+	expiresAt: Date,
+): Promise<void> {
+	if (!credentials.chatWebhookUrl) {
+		throw new NodeOperationError(ctx.getNode(), 'Chat delivery needs a chat webhook URL.', {
+			description: `Fill in "Chat Webhook URL" in the ${APPROVAL_CREDENTIAL} credential, or send by email only.`,
+		});
+	}
+	const body = renderChatWebhookPayload({
+		format: ctx.getNodeParameter('chatFormat', 0) as 'slack' | 'teams',
+		title: state.subject,
+		intro: state.intro || undefined,
+		links: links.map(({ reviewer, url }) => ({ reviewerName: reviewer, url })),
+		expiresAt,
+	});
+	try {
+		await ctx.helpers.httpRequest({ method: 'POST', url: credentials.chatWebhookUrl, body, json: true, timeout: CHAT_TIMEOUT_MS });
+	} catch (error) {
+		// The webhook URL is a secret: name the host only.
+		const host = URL.canParse(credentials.chatWebhookUrl) ? new URL(credentials.chatWebhookUrl).host : 'the chat webhook';
+		throw new NodeOperationError(ctx.getNode(), `Posting the review links to ${host} failed.`, {
+			description: `The chat server answered: ${(error as Error).message.replace(credentials.chatWebhookUrl, '<chat webhook URL>')}`,
+		});
+	}
+}

@@ -1,0 +1,136 @@
+import type { IDataObject, IExecuteData, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
+
+import { handleReviewRequest, InMemoryDecisionStore, type DecisionStore, type ReviewResponse } from '../../lib/approval';
+import { rememberApprovedVersion } from '../../lib/approval/learning';
+import { createOpenAIEmbedder } from '../../lib/embedding';
+import { defaultLanceDbPath, openStore, type StoreConfig } from '../../lib/stores';
+import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
+import { approvalCredentials, type ApprovalCredentials } from './credentials';
+import { readOutcomeJson, reviewContent, reviewPolicy, type OutcomeJson, type RememberSettings } from './reviewState';
+import { OUTPUT, toDataObject } from './send';
+
+/**
+ * Decisions of every waiting Human Approval in this n8n process. Waiting webhooks are answered by the main
+ * process, so one map serves them all; decisions under "All Must Approve" that are still incomplete are lost
+ * when n8n restarts (the reviewers decide again), settled ones have resumed their execution already.
+ */
+const processDecisions: DecisionStore = new InMemoryDecisionStore();
+
+const LEARNING_TIMEOUT_MS = 60_000;
+
+/**
+ * One request on a review link. Every answer is written here, with the page's own status and security headers;
+ * only the request that settles the review returns `workflowData`, which resumes the execution on the
+ * Approved or Rejected output. Page views, losing or invalid decisions leave the execution waiting.
+ */
+export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebhookResponseData> {
+	const request = ctx.getRequestObject();
+	const waiting = readWaitingItem(ctx);
+	let credentials: ApprovalCredentials | undefined;
+	try {
+		credentials = await approvalCredentials(ctx);
+	} catch (error) {
+		ctx.logger.error(`Human Approval: the credential could not be loaded: ${(error as Error).message}`);
+	}
+	if (!waiting || !credentials) {
+		sendUnavailable(ctx);
+		return { noWebhookResponse: true };
+	}
+
+	const { review } = waiting;
+	const response = await handleReviewRequest(
+		{
+			method: request.method,
+			query: request.query as Record<string, unknown>,
+			body: request.body as Record<string, unknown> | undefined,
+			headers: request.headers,
+			ip: request.ip,
+		},
+		{
+			secret: credentials.signingSecret,
+			store: processDecisions,
+			content: reviewContent(review, waiting.originalDraft),
+			policy: reviewPolicy(review),
+			binding: { executionId: ctx.getExecutionId(), nodeId: ctx.getNode().id },
+			onError: (error) => ctx.logger.error(`Human Approval: a review request failed: ${(error as Error).message}`),
+		},
+	);
+	sendPage(ctx, response);
+	if (!response.outcome) return { noWebhookResponse: true };
+
+	const json: OutcomeJson = { ...response.outcome, review, input: waiting.input };
+	if (review.remember && json.decision === 'approved') json.learning = await remember(ctx, json, review.remember);
+	const outputs: INodeExecutionData[][] = [[], [], []];
+	outputs[json.decision === 'approved' ? OUTPUT.approved : OUTPUT.rejected] = [{ json: toDataObject(json), pairedItem: { item: 0 } }];
+	return { noWebhookResponse: true, workflowData: outputs };
+}
+
+/**
+ * The item the node left waiting carries the review request: the webhook cannot re-evaluate parameter expressions,
+ * since the input item is out of reach, and n8n drops the node's waiting run data before calling the webhook. What
+ * survives is the engine's resume entry (where `leaveOnTimeout` put the item), which n8n-core's contexts expose as
+ * `executeData`.
+ */
+function readWaitingItem(ctx: IWebhookFunctions): OutcomeJson | undefined {
+	const resumeEntry = (ctx as IWebhookFunctions & { executeData?: IExecuteData }).executeData;
+	const json = readOutcomeJson(resumeEntry?.data.main[OUTPUT.timedOut]?.[0]?.json);
+	if (!json) ctx.logger.error('Human Approval: the waiting review request was not found in the execution.');
+	return json;
+}
+
+function sendPage(ctx: IWebhookFunctions, page: Pick<ReviewResponse, 'status' | 'headers' | 'body'>): void {
+	const response = ctx.getResponseObject();
+	response.status(page.status);
+	for (const [name, value] of Object.entries(page.headers)) response.setHeader(name, value);
+	response.send(page.body);
+}
+
+/** Plain text on purpose: nothing of the request is echoed, and no page template is needed. */
+function sendUnavailable(ctx: IWebhookFunctions): void {
+	sendPage(ctx, {
+		status: 503,
+		headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' },
+		body: 'This review cannot be opened right now. Please try again later or ask the sender for a new review request.',
+	});
+}
+
+/** Stores the approved version; the decision stands whatever happens here, the result says what did. */
+async function remember(ctx: IWebhookFunctions, outcome: OutcomeJson, settings: RememberSettings): Promise<IDataObject> {
+	const node = ctx.getNode();
+	try {
+		const config: StoreConfig =
+			settings.store === 'qdrant'
+				? await qdrantConfig(ctx, settings.collection)
+				: { kind: 'lancedb', path: settings.folderPath || defaultLanceDbPath(), table: settings.collection };
+		const embedder = node.credentials?.[MODEL_CREDENTIAL] ? await embedderFor(ctx) : undefined;
+		const store = await openStore(config);
+		try {
+			const result = await rememberApprovedVersion(
+				{ outcome, reviewId: outcome.review.id, title: outcome.review.subject, exampleInput: settings.exampleInput },
+				{ store, embedder, namespace: settings.namespace, signal: AbortSignal.timeout(LEARNING_TIMEOUT_MS) },
+			);
+			if (result.error) ctx.logger.warn(`Human Approval: the approved version was not stored: ${result.error}`);
+			return toDataObject(result);
+		} finally {
+			await store.close();
+		}
+	} catch (error) {
+		ctx.logger.warn(`Human Approval: the approved version was not stored: ${(error as Error).message}`);
+		return { stored: false, namespace: settings.namespace, error: (error as Error).message };
+	}
+}
+
+async function qdrantConfig(ctx: IWebhookFunctions, collection: string): Promise<StoreConfig> {
+	const credentials = await ctx.getCredentials(QDRANT_CREDENTIAL);
+	return { kind: 'qdrant', url: String(credentials.url ?? ''), apiKey: (credentials.apiKey as string) || undefined, collection };
+}
+
+async function embedderFor(ctx: IWebhookFunctions) {
+	const credentials = await ctx.getCredentials(MODEL_CREDENTIAL);
+	return createOpenAIEmbedder({
+		baseURL: String(credentials.baseUrl ?? ''),
+		apiKey: (credentials.apiKey as string) || undefined,
+		model: String(credentials.embeddingModel ?? ''),
+		dimensions: Number(credentials.embeddingDimensions) || undefined,
+	});
+}

@@ -1,0 +1,437 @@
+/**
+ * Human Approval inside n8n's real engine, in-process: `execute()` sends the emails through a real SMTP server
+ * and leaves the execution waiting; the review link is then answered by the node's `webhook()` in a real
+ * n8n-core WebhookContext over the waiting execution's data (only the express request/response are stand-ins),
+ * and the execution is resumed by WorkflowExecute the way n8n does it for a webhook and for a timeout.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { load } from 'cheerio';
+import { ExecutionLifecycleHooks, ExternalSecretsProxy, WebhookContext, WorkflowExecute } from 'n8n-core';
+import { NodeConnectionTypes, Workflow } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialsHelper,
+	IExecuteFunctions,
+	INode,
+	INodeExecutionData,
+	INodeType,
+	IRun,
+	IRunExecutionData,
+	IWebhookData,
+	IWebhookResponseData,
+	IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
+import type { ParsedMail } from 'mailparser';
+
+import { TOKEN_PARAM } from '../../lib/approval';
+import { openStore } from '../../lib/stores';
+import { HumanApproval } from '../../nodes/HumanApproval/HumanApproval.node';
+import { HARNESS_TRIGGER_NAME, HARNESS_TRIGGER_TYPE, runWorkflow, type HarnessWorkflow } from '../support/n8nHarness';
+import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
+
+const APPROVAL_TYPE = 'n8n-nodes-symbiotic.humanApproval';
+const COLLECT_TYPE = 'symbiotic-test.collect';
+const APPROVAL_NODE = 'Human Approval';
+const OUTPUT_NODES = ['Approved', 'Rejected', 'Timed Out'] as const;
+const SECRET = 'node-test-signing-secret-0123456789-abcdefghij';
+const BASE_URL = 'http://127.0.0.1:5678';
+const EXECUTION_ID = 'harness-execution';
+const CHROME_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
+const OFFICE_UA = 'Mozilla/5.0 (compatible; Microsoft Office/16.0; Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)';
+const DRAFT = 'Hi Ada,\n\nthanks for your interest in the Starter plan. It costs 29 euros.\n\nBest, Sam';
+const LEAD = { text: DRAFT, lead: 'Ada Lovelace', company: 'Analytical Engines Ltd', citations: [{ n: 1, sourceId: 'pricing.md', title: 'Pricing', url: 'https://example.com/pricing' }] };
+
+/** Stands for the nodes behind each output: passes its input on, so the run data shows what arrived where. */
+class Collect implements INodeType {
+	description: INodeType['description'] = {
+		displayName: 'Collect',
+		name: 'collect',
+		group: ['transform'],
+		version: 1,
+		description: 'Passes items on',
+		defaults: { name: 'Collect' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [],
+	};
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [this.getInputData()];
+	}
+}
+
+const nodeTypes = { [APPROVAL_TYPE]: new HumanApproval(), [COLLECT_TYPE]: new Collect() };
+
+let smtp: SmtpCapture;
+let credentials: Record<string, ICredentialDataDecryptedObject>;
+
+beforeAll(async () => {
+	smtp = await startSmtpCapture();
+	credentials = {
+		symbioticApprovalApi: {
+			signingSecret: SECRET,
+			smtpHost: '127.0.0.1',
+			smtpPort: smtp.port,
+			smtpSecure: false,
+			fromAddress: 'Reviews <reviews@example.com>',
+		},
+	};
+});
+afterAll(() => smtp.close());
+
+function approvalWorkflow(parameters: Record<string, unknown> = {}): HarnessWorkflow {
+	const node = (name: string, type: string, index: number, extra: Partial<INode> = {}): INode => ({
+		id: `node-${index}`,
+		name,
+		type,
+		typeVersion: 1,
+		position: [index * 220, 0],
+		parameters: {},
+		...extra,
+	});
+	const connect = (target: string) => [{ node: target, type: NodeConnectionTypes.Main, index: 0 }];
+	return {
+		nodes: [
+			node(HARNESS_TRIGGER_NAME, HARNESS_TRIGGER_TYPE, 0),
+			node(APPROVAL_NODE, APPROVAL_TYPE, 1, {
+				id: '6b1f7a52-0c1e-4f8e-9a3d-5a7c2b1e9f00',
+				parameters: {
+					reviewers: 'ada@example.com, Grace@Example.com',
+					subject: '=Review: follow-up to {{ $json.lead }}',
+					draft: '={{ $json.text }}',
+					context: { fields: [{ label: 'Lead', value: '={{ $json.lead }}' }, { label: 'Company', value: '={{ $json.company }}' }] },
+					...parameters,
+				},
+			}),
+			...OUTPUT_NODES.map((name, index) => node(name, COLLECT_TYPE, 2 + index)),
+		],
+		connections: { [HARNESS_TRIGGER_NAME]: { main: [connect(APPROVAL_NODE)] }, [APPROVAL_NODE]: { main: OUTPUT_NODES.map(connect) } },
+	};
+}
+
+/** Node types of the resumed workflow; the harness trigger already ran, so any pass-through stands in for it. */
+function typeByName(type: string): INodeType {
+	const types: Record<string, INodeType> = { ...nodeTypes, [HARNESS_TRIGGER_TYPE]: new Collect() };
+	if (!types[type]) throw new Error(`Unknown node type ${type}`);
+	return types[type];
+}
+
+/** The pieces of n8n's server a waiting execution meets again when a request arrives or its time is up. */
+function serverSide(workflowDefinition: HarnessWorkflow) {
+	const workflow = new Workflow({
+		id: 'harness',
+		name: 'Harness workflow',
+		nodes: workflowDefinition.nodes.map((node) =>
+			node.type === APPROVAL_TYPE ? { ...node, credentials: { symbioticApprovalApi: { id: '1', name: 'Approval' } } } : node,
+		),
+		connections: workflowDefinition.connections,
+		settings: { executionOrder: 'v1' },
+		active: false,
+		nodeTypes: { getByName: typeByName, getByNameAndVersion: typeByName, getKnownTypes: () => ({}) },
+	});
+	const credentialsHelper = {
+		getDecrypted: async (_data: unknown, _node: unknown, type: string) => structuredClone(credentials[type]),
+		getParentTypes: () => [],
+		isCredentialUsableByNode: () => true,
+	} as unknown as ICredentialsHelper;
+	const additionalData = (): IWorkflowExecuteAdditionalData =>
+		({
+			hooks: new ExecutionLifecycleHooks('manual', EXECUTION_ID, { id: 'harness', name: 'Harness workflow', active: false, isArchived: false, activeVersionId: null, nodes: workflow.nodes ? Object.values(workflow.nodes) : [], connections: workflow.connectionsBySourceNode, createdAt: new Date(), updatedAt: new Date() }),
+			credentialsHelper,
+			executionId: EXECUTION_ID,
+			currentNodeExecutionIndex: 0,
+			variables: {},
+			restApiUrl: `${BASE_URL}/rest`,
+			instanceBaseUrl: `${BASE_URL}/`,
+			formWaitingBaseUrl: `${BASE_URL}/form-waiting`,
+			webhookBaseUrl: `${BASE_URL}/webhook`,
+			webhookWaitingBaseUrl: `${BASE_URL}/webhook-waiting`,
+			webhookTestBaseUrl: `${BASE_URL}/webhook-test`,
+			externalSecretsProxy: new ExternalSecretsProxy(),
+		}) as unknown as IWorkflowExecuteAdditionalData;
+	return { workflow, additionalData };
+}
+
+interface CapturedResponse {
+	status: number;
+	headers: Record<string, string>;
+	body: string;
+}
+
+interface LinkRequest {
+	method: 'GET' | 'POST';
+	url: string;
+	body?: Record<string, string>;
+	userAgent?: string;
+}
+
+/** Answers one request on a review link with the node's webhook(), over the waiting execution's saved data. */
+async function answer(
+	server: ReturnType<typeof serverSide>,
+	waiting: IRunExecutionData,
+	request: LinkRequest,
+): Promise<{ response: CapturedResponse; result: IWebhookResponseData }> {
+	const url = new URL(request.url);
+	const response: CapturedResponse = { status: 200, headers: {}, body: '' };
+	const additionalData = server.additionalData();
+	additionalData.httpRequest = {
+		method: request.method,
+		query: Object.fromEntries(url.searchParams),
+		body: request.body ?? {},
+		headers: { 'user-agent': request.userAgent ?? CHROME_UA },
+		ip: '203.0.113.7',
+	} as unknown as IWorkflowExecuteAdditionalData['httpRequest'];
+	const express = {
+		status(code: number) {
+			response.status = code;
+			return express;
+		},
+		setHeader(name: string, value: string) {
+			response.headers[name.toLowerCase()] = value;
+			return express;
+		},
+		send(body: string) {
+			response.body = body;
+			return express;
+		},
+	};
+	additionalData.httpResponse = express as unknown as IWorkflowExecuteAdditionalData['httpResponse'];
+	// Saved executions come back from the database as plain data, and n8n drops the waiting node's run data
+	// before it calls the webhook (WaitingWebhooks.getWebhookExecutionData).
+	const saved = structuredClone(waiting);
+	saved.resultData.runData[APPROVAL_NODE].pop();
+	const node = server.workflow.getNode(APPROVAL_NODE)!;
+	const webhookData = { httpMethod: request.method, node: APPROVAL_NODE, path: '', webhookDescription: {}, workflowId: 'harness' } as unknown as IWebhookData;
+	const context = new WebhookContext(server.workflow, node, additionalData, 'manual', webhookData, [], saved);
+	const result = await nodeTypes[APPROVAL_TYPE].webhook.call(context);
+	return { response, result };
+}
+
+/** Resumes a waiting execution the way n8n does: with the webhook's workflowData, or (timeout) as saved. */
+async function resume(server: ReturnType<typeof serverSide>, waiting: IRunExecutionData, workflowData?: INodeExecutionData[][]): Promise<IRun> {
+	const data = structuredClone(waiting);
+	if (workflowData) {
+		const entry = data.executionData!.nodeExecutionStack[0];
+		entry.data.main = workflowData;
+		entry.metadata = { ...entry.metadata, forwardAllOutputs: true };
+	}
+	return await new WorkflowExecute(server.additionalData(), 'manual', data).processRunExecutionData(server.workflow);
+}
+
+function arrivals(run: IRun): Record<string, Array<Record<string, unknown>>> {
+	return Object.fromEntries(
+		OUTPUT_NODES.map((name) => [name, (run.data.resultData.runData[name]?.at(-1)?.data?.main[0] ?? []).map((item) => item.json)]),
+	);
+}
+
+function linkIn(mail: ParsedMail): string {
+	const html = load(String(mail.html));
+	const button = html('a').filter((_, element) => html(element).text() === 'Review').attr('href');
+	const textLink = /here: (\S+)/.exec(mail.text ?? '')?.[1];
+	expect(button).toBe(textLink);
+	return button!;
+}
+
+async function sendRequest(parameters: Record<string, unknown> = {}, inputItems: INodeExecutionData[] = [{ json: LEAD }]) {
+	const definition = approvalWorkflow(parameters);
+	const before = smtp.messages.length;
+	const result = await runWorkflow(definition, { nodeTypes, credentials, inputItems });
+	return { definition, result, mails: smtp.messages.slice(before) };
+}
+
+function formToken(page: string): string {
+	return load(page)('input[name=formToken]').attr('value')!;
+}
+
+describe('Human Approval node', () => {
+	it('emails every reviewer a personal link in both parts and leaves the execution waiting', async () => {
+		const { result, mails } = await sendRequest();
+		expect(result.error).toBeUndefined();
+		expect(result.run.status).toBe('waiting');
+		const waitTill = new Date(result.run.waitTill!).getTime();
+		expect(waitTill - Date.now()).toBeGreaterThan(71.9 * 3600_000);
+		expect(waitTill - Date.now()).toBeLessThanOrEqual(72 * 3600_000);
+
+		expect(mails.map((mail) => mail.to && 'text' in mail.to ? mail.to.text : '')).toEqual(['ada@example.com', 'grace@example.com']);
+		const links = mails.map(linkIn);
+		expect(new Set(links).size).toBe(2);
+		for (const link of links) {
+			const url = new URL(link);
+			expect(`${url.origin}${url.pathname}`).toBe(`${BASE_URL}/webhook-waiting/${EXECUTION_ID}`);
+			// n8n's resume token plus our own signed, opaque token: no address or execution id in clear.
+			expect(url.searchParams.get('signature')).toBe(result.run.data.resumeToken);
+			expect(url.searchParams.get(TOKEN_PARAM)).toMatch(/^[A-Za-z0-9_-]{80,}$/);
+			expect(link).not.toContain('ada');
+		}
+		expect(mails[0].subject).toBe('Review: follow-up to Ada Lovelace');
+		expect(mails[0].text).toContain('Company: Analytical Engines Ltd');
+		expect(mails[0].text).toContain('Source [1]: Pricing <https://example.com/pricing>');
+		expect(mails[0].text).not.toContain(SECRET);
+
+		// Nothing went downstream; the waiting node shows what leaves on timeout.
+		expect(Object.keys(result.outputs)).not.toContain('Approved');
+		expect(result.outputs[APPROVAL_NODE][2][0].json).toMatchObject({ decision: 'timedOut', originalDraft: DRAFT, input: LEAD });
+	});
+
+	it('shows the page on GET without deciding, resumes on Approved with the edit, and answers the loser "already decided"', async () => {
+		const { definition, result, mails } = await sendRequest();
+		const server = serverSide(definition);
+		const [adaLink, graceLink] = mails.map(linkIn);
+
+		for (const userAgent of [OFFICE_UA, CHROME_UA]) {
+			const view = await answer(server, result.run.data, { method: 'GET', url: adaLink, userAgent });
+			expect(view.response.status).toBe(200);
+			expect(view.result).toEqual({ noWebhookResponse: true });
+			expect(view.response.headers['content-security-policy']).toContain("default-src 'none'");
+			expect(load(view.response.body)('textarea[name=finalText]').text()).toBe(DRAFT);
+		}
+
+		const page = (await answer(server, result.run.data, { method: 'GET', url: adaLink })).response.body;
+		const edited = DRAFT.replace('It costs 29 euros.', 'It costs 29 euros per month for five seats.');
+		const approval = await answer(server, result.run.data, {
+			method: 'POST',
+			url: adaLink,
+			body: { formToken: formToken(page), action: 'approve', finalText: edited.replace(/\n/g, '\r\n'), comment: 'Name the seats.' },
+		});
+		expect(approval.response.status).toBe(200);
+		expect(load(approval.response.body)('h1').text()).toBe('Approved');
+		const [approved, rejected, timedOut] = approval.result.workflowData!;
+		expect(rejected).toEqual([]);
+		expect(timedOut).toEqual([]);
+		expect(approved[0].json).toMatchObject({
+			decision: 'approved',
+			reviewer: 'ada@example.com',
+			comment: 'Name the seats.',
+			finalText: edited,
+			originalDraft: DRAFT,
+			changed: true,
+			ip: '203.0.113.7',
+			userAgent: CHROME_UA,
+			input: LEAD,
+		});
+		expect((approved[0].json.diff as { unified: string }).unified).toContain('+thanks for your interest in the Starter plan. It costs 29 euros per month for five seats.');
+
+		const resumed = await resume(server, result.run.data, approval.result.workflowData);
+		expect(resumed.status).toBe('success');
+		const arrived = arrivals(resumed);
+		expect(arrived.Approved).toHaveLength(1);
+		expect(arrived.Approved[0]).toMatchObject({ decision: 'approved', finalText: edited });
+		expect(arrived.Rejected).toEqual([]);
+		expect(arrived['Timed Out']).toEqual([]);
+
+		const gracePage = (await answer(server, result.run.data, { method: 'GET', url: graceLink })).response.body;
+		expect(load(gracePage)('h1').text()).toBe('This review is already decided');
+		const late = await answer(server, result.run.data, {
+			method: 'POST',
+			url: graceLink,
+			body: { formToken: formToken(page), action: 'reject', finalText: DRAFT },
+		});
+		expect(late.result.workflowData).toBeUndefined();
+		expect([403, 409]).toContain(late.response.status);
+	});
+
+	it('lets exactly one of two simultaneous decisions win', async () => {
+		const { definition, result, mails } = await sendRequest({ allowEdits: false });
+		const server = serverSide(definition);
+		const links = mails.map(linkIn);
+		const pages = await Promise.all(links.map(async (url) => (await answer(server, result.run.data, { method: 'GET', url })).response.body));
+		const decisions = await Promise.all(
+			links.map((url, index) =>
+				answer(server, result.run.data, { method: 'POST', url, body: { formToken: formToken(pages[index]), action: index ? 'reject' : 'approve' } }),
+			),
+		);
+		const winners = decisions.filter((decision) => decision.result.workflowData);
+		expect(winners).toHaveLength(1);
+		const loser = decisions.find((decision) => !decision.result.workflowData)!;
+		expect(loser.response.status).toBe(409);
+		expect(loser.response.body).toContain('already decided');
+		expect(loser.response.body).not.toMatch(/at .*\.(js|ts):\d+/);
+	});
+
+	it('resumes a rejection on Rejected', async () => {
+		const { definition, result, mails } = await sendRequest();
+		const server = serverSide(definition);
+		const link = linkIn(mails[1]);
+		const page = (await answer(server, result.run.data, { method: 'GET', url: link })).response.body;
+		const rejection = await answer(server, result.run.data, {
+			method: 'POST',
+			url: link,
+			body: { formToken: formToken(page), action: 'reject', finalText: DRAFT, comment: 'Wrong price.' },
+		});
+		const arrived = arrivals(await resume(server, result.run.data, rejection.result.workflowData));
+		expect(arrived.Rejected).toEqual([expect.objectContaining({ decision: 'rejected', reviewer: 'grace@example.com', comment: 'Wrong price.', changed: false })]);
+		expect(arrived.Approved).toEqual([]);
+	});
+
+	it('remembers the approved version in the knowledge store when asked to', async () => {
+		const folder = await mkdtemp(join(tmpdir(), 'symbiotic-approval-learning-'));
+		try {
+			const { definition, result, mails } = await sendRequest({
+				rememberApproved: true,
+				store: 'lancedb',
+				folderPath: folder,
+				collection: 'examples',
+				namespace: 'acme-approved',
+				exampleInput: '={{ $json.lead }} asks about the price',
+			});
+			const server = serverSide(definition);
+			const link = linkIn(mails[0]);
+			const page = (await answer(server, result.run.data, { method: 'GET', url: link })).response.body;
+			const edited = `${DRAFT} See you soon.`;
+			const approval = await answer(server, result.run.data, { method: 'POST', url: link, body: { formToken: formToken(page), action: 'approve', finalText: edited } });
+			const [approved] = approval.result.workflowData![0];
+			expect(approved.json.learning).toMatchObject({ stored: true, namespace: 'acme-approved', chunks: 1 });
+
+			const store = await openStore({ kind: 'lancedb', path: folder, table: 'examples' });
+			try {
+				const [hit] = await store.search({ namespace: 'acme-approved', mode: 'keyword', text: 'see you soon', topK: 1 });
+				expect(hit.chunk.text).toBe(edited);
+				expect(hit.chunk.metadata.extra).toMatchObject({ input: 'Ada Lovelace asks about the price', originalDraft: DRAFT, reviewer: 'ada@example.com' });
+			} finally {
+				await store.close();
+			}
+		} finally {
+			await rm(folder, { recursive: true, force: true });
+		}
+	});
+
+	it('answers a tampered link with 403 and does not resume', async () => {
+		const { definition, result, mails } = await sendRequest();
+		const server = serverSide(definition);
+		const url = new URL(linkIn(mails[0]));
+		const token = url.searchParams.get(TOKEN_PARAM)!;
+		url.searchParams.set(TOKEN_PARAM, `${token.slice(0, 30)}${token[30] === 'A' ? 'B' : 'A'}${token.slice(31)}`);
+		for (const method of ['GET', 'POST'] as const) {
+			const tampered = await answer(server, result.run.data, { method, url: url.href, body: { action: 'approve' } });
+			expect(tampered.response.status).toBe(403);
+			expect(tampered.result).toEqual({ noWebhookResponse: true });
+		}
+	});
+
+	it('leaves through Timed out when n8n resumes the wait after the limit', async () => {
+		const { definition, result } = await sendRequest({ limitAmount: 30, limitUnit: 'minutes' });
+		expect(new Date(result.run.waitTill!).getTime() - Date.now()).toBeLessThanOrEqual(30 * 60_000);
+		const arrived = arrivals(await resume(serverSide(definition), result.run.data));
+		expect(arrived.Approved).toEqual([]);
+		expect(arrived['Timed Out']).toEqual([
+			expect.objectContaining({ decision: 'timedOut', reviewer: null, finalText: DRAFT, changed: false, input: LEAD }),
+		]);
+	});
+
+	it('refuses several items and invalid reviewer addresses with what to do', async () => {
+		const several = await sendRequest({}, [{ json: LEAD }, { json: LEAD }]);
+		expect(several.result.error?.message).toBe('Human Approval reviews one draft per execution, but it received 2 items.');
+		expect(several.mails).toEqual([]);
+		const invalid = await sendRequest({ reviewers: 'ada@example.com, grace' });
+		expect(invalid.result.error?.message).toContain('These reviewers are not email addresses: grace');
+		const shortSecret = await runWorkflow(approvalWorkflow(), {
+			nodeTypes,
+			credentials: { symbioticApprovalApi: { ...credentials.symbioticApprovalApi, signingSecret: 'too-short' } },
+			inputItems: [{ json: LEAD }],
+		});
+		expect(shortSecret.error?.message).toMatch(/has 9 bytes; it needs at least 32/);
+	});
+});
