@@ -13,23 +13,12 @@
  *
  *   npx tsx bench/chunking.ts [corpus folder]
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
 import { Tiktoken } from 'js-tiktoken/lite';
 import { chunkDocument } from '../lib/chunking';
-import { loadBinary } from '../lib/loaders';
+import { loadMarkdownCorpus } from './markdownCorpus';
 import { countTokens } from '../lib/tokens';
-import type { LoadedDocument } from '../lib/types';
 
 type TiktokenRanks = ConstructorParameters<typeof Tiktoken>[0];
-
-async function markdownFiles(folder: string): Promise<string[]> {
-	const entries = await readdir(folder, { withFileTypes: true, recursive: true });
-	return entries
-		.filter((entry) => entry.isFile() && entry.name.endsWith('.md') && !/^(SOURCE|LICENSE|README)/.test(entry.name))
-		.map((entry) => join(entry.parentPath, entry.name))
-		.sort();
-}
 
 /** Counts and times every call into the BPE encoder, whoever makes it. */
 function instrumentEncoder(): { calls: number; characters: number; ms: number; reset(): void } {
@@ -70,19 +59,8 @@ function timed<T>(work: () => T): { result: T; ms: number; wallMs: number } {
 }
 
 async function main(): Promise<void> {
-	const corpusFolder = process.argv[2] ?? join(__dirname, '../../shared/corpus/markdown');
-	let files: string[];
-	try {
-		files = await markdownFiles(corpusFolder);
-	} catch {
-		console.log(`skipped: corpus folder ${corpusFolder} not found (it lives in ../shared/corpus/markdown beside the repo)`);
-		return;
-	}
-	const docs: LoadedDocument[] = [];
-	for (const file of files) {
-		const [doc] = await loadBinary({ data: await readFile(file), fileName: file, sourceId: relative(corpusFolder, file) });
-		docs.push(doc);
-	}
+	const docs = await loadMarkdownCorpus(process.argv[2]);
+	if (!docs) return;
 	const characters = docs.reduce((sum, doc) => sum + doc.text.length, 0);
 	console.log(`${docs.length} documents, ${(characters / 1e6).toFixed(2)} M characters, chunkSize 400 / overlap 50 (defaults)\n`);
 

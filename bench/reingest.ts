@@ -9,23 +9,15 @@
  *
  *   npx tsx bench/reingest.ts [corpus folder]
  */
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { createOpenAIEmbedder } from '../lib/embedding';
 import { ingestDocuments, type DocumentResult } from '../lib/ingest';
-import { loadBinary } from '../lib/loaders';
 import { openStore } from '../lib/stores';
 import type { LoadedDocument } from '../lib/types';
 import { startOpenAITestServer } from '../test/support/openaiServer';
-
-async function markdownFiles(folder: string): Promise<string[]> {
-	const entries = await readdir(folder, { withFileTypes: true, recursive: true });
-	return entries
-		.filter((entry) => entry.isFile() && entry.name.endsWith('.md') && !/^(SOURCE|LICENSE|README)/.test(entry.name))
-		.map((entry) => join(entry.parentPath, entry.name))
-		.sort();
-}
+import { loadMarkdownCorpus } from './markdownCorpus';
 
 function summarise(label: string, results: DocumentResult[], requests: number, ms: number): string {
 	const count = (status: string) => results.filter((result) => result.status === status).length;
@@ -38,19 +30,8 @@ function summarise(label: string, results: DocumentResult[], requests: number, m
 }
 
 async function main(): Promise<void> {
-	const corpusFolder = process.argv[2] ?? join(__dirname, '../../shared/corpus/markdown');
-	let files: string[];
-	try {
-		files = await markdownFiles(corpusFolder);
-	} catch {
-		console.log(`skipped: corpus folder ${corpusFolder} not found (it lives in ../shared/corpus/markdown beside the repo)`);
-		return;
-	}
-	const docs: LoadedDocument[] = [];
-	for (const file of files) {
-		const [doc] = await loadBinary({ data: await readFile(file), fileName: file, sourceId: relative(corpusFolder, file) });
-		docs.push(doc);
-	}
+	const docs = await loadMarkdownCorpus(process.argv[2]);
+	if (!docs) return;
 
 	const latency = Number(process.env.EMBED_LATENCY_MS ?? 30);
 	const server = await startOpenAITestServer({ embeddingDimensions: 256 });
