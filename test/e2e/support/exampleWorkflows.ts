@@ -1,0 +1,247 @@
+/**
+ * What the example-workflow e2e tests share: the shipped workflow files and credential templates, and the
+ * local stand-ins for the outside world they talk to — a small company website with a sitemap, a CRM that
+ * records updates, and the review links of the approval emails.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { load } from 'cheerio';
+import type { ParsedMail } from 'mailparser';
+
+import type { N8nInstance } from './n8nInstance';
+
+const execFileAsync = promisify(execFile);
+const repoDir = path.resolve(__dirname, '../../..');
+export const WORKFLOWS_DIR = path.join(repoDir, 'workflows');
+
+/** The shipped example workflows, by the file name (without .json) their screenshot is named after. */
+export const EXAMPLE_WORKFLOWS = {
+	website: 'website-to-knowledge-base',
+	lead: 'lead-reply-with-approval',
+	content: 'content-draft-brand-voice',
+	support: 'support-chat-with-memory',
+} as const;
+
+export type ExampleName = keyof typeof EXAMPLE_WORKFLOWS;
+
+export interface ShippedWorkflow {
+	id: string;
+	name: string;
+	active: boolean;
+	nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }>;
+	[key: string]: unknown;
+}
+
+export function readShippedWorkflow(name: ExampleName): ShippedWorkflow {
+	return JSON.parse(readFileSync(path.join(WORKFLOWS_DIR, `${EXAMPLE_WORKFLOWS[name]}.json`), 'utf8')) as ShippedWorkflow;
+}
+
+/** Imports shipped workflows unchanged and publishes them (they ship with `"active": true`). */
+export async function importAndPublish(n8n: N8nInstance, names: ExampleName[]): Promise<Record<ExampleName, string>> {
+	const ids = {} as Record<ExampleName, string>;
+	for (const name of names) {
+		const workflow = readShippedWorkflow(name);
+		ids[name] = await n8n.importWorkflow(workflow);
+		if (workflow.active) await n8n.publish(ids[name]);
+	}
+	return ids;
+}
+
+export interface LocalServices {
+	openAiBaseUrl: string;
+	smtpPort: number;
+}
+
+/**
+ * The shipped credential templates rendered by the same script dev.sh uses, with the environment pointing at
+ * the local test servers instead of a real model, mail server and Redis.
+ */
+export async function renderExampleCredentials(services: LocalServices): Promise<Array<Record<string, unknown>>> {
+	const { NODE_ENV: _nodeEnv, ...inherited } = process.env;
+	const { stdout } = await execFileAsync(
+		process.execPath,
+		[path.join(repoDir, 'scripts/render-credentials.mjs'), path.join(WORKFLOWS_DIR, 'credentials/examples.json')],
+		{
+			timeout: 30_000,
+			env: {
+				...inherited,
+				OPENAI_BASE_URL: services.openAiBaseUrl,
+				OPENAI_API_KEY: MODEL_API_KEY,
+				OPENAI_CHAT_MODEL: 'test-chat',
+				OPENAI_EMBEDDING_MODEL: 'test-embedding',
+				SYMBIOTIC_SMTP_HOST: '127.0.0.1',
+				SYMBIOTIC_SMTP_PORT: String(services.smtpPort),
+				SYMBIOTIC_APPROVAL_SECRET: randomBytes(48).toString('base64'),
+				REDIS_URL: 'redis://127.0.0.1:6379',
+			},
+		},
+	);
+	return JSON.parse(stdout) as Array<Record<string, unknown>>;
+}
+
+export const MODEL_API_KEY = 'sk-e2e-examples';
+
+/** The company website the knowledge base is built from. */
+export const WEBSITE_PAGES: Record<string, { title: string; body: string }> = {
+	'/pricing': {
+		title: 'Pricing – Acme Boards',
+		body:
+			'<h1>Pricing</h1>' +
+			'<p>The Starter plan costs 29 euros per month and includes five seats, unlimited boards and email support. ' +
+			'Teams that need more seats add them for 6 euros per seat and month.</p>' +
+			'<h2>Business plan</h2><p>The Business plan costs 99 euros per month with twenty seats, single sign-on ' +
+			'and a named account manager. Yearly billing saves two months.</p>',
+	},
+	'/features': {
+		title: 'Features – Acme Boards',
+		body:
+			'<h1>Features</h1><p>Acme Boards lets marketing teams plan campaigns on shared boards: briefs, drafts, ' +
+			'approvals and publishing dates in one place. Boards sync with the calendar and send reminders before ' +
+			'every deadline.</p><p>Templates for launches, newsletters and events help new teams start in minutes.</p>',
+	},
+	'/support': {
+		title: 'Support – Acme Boards',
+		body:
+			'<h1>Support</h1><p>Our support team answers emails within one business day, Monday to Friday. ' +
+			'Business customers also get phone support and onboarding calls with their account manager.</p>',
+	},
+};
+
+export interface Website {
+	url: string;
+	sitemapUrl: string;
+	close(): Promise<void>;
+}
+
+/** Serves WEBSITE_PAGES with navigation and footer around the content, and a sitemap listing them. */
+export async function startWebsite(): Promise<Website> {
+	let origin = '';
+	const server = createServer((request, response) => {
+		const route = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+		if (route === '/sitemap.xml') {
+			const urls = Object.keys(WEBSITE_PAGES).map((page) => `<url><loc>${origin}${page}</loc></url>`).join('');
+			response.writeHead(200, { 'content-type': 'application/xml' });
+			response.end(`<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${urls}</urlset>`);
+			return;
+		}
+		const page = WEBSITE_PAGES[route];
+		if (!page) {
+			response.writeHead(404, { 'content-type': 'text/plain' });
+			response.end('not found');
+			return;
+		}
+		response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+		response.end(
+			`<!doctype html><html lang="en"><head><title>${page.title}</title></head><body>` +
+				'<nav><a href="/features">Features</a> <a href="/pricing">Pricing</a> <a href="/support">Support</a></nav>' +
+				`<main><article>${page.body}</article></main>` +
+				'<footer>© Acme Boards · Imprint · Cookie settings</footer></body></html>',
+		);
+	});
+	await listen(server);
+	origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	return { url: origin, sitemapUrl: `${origin}/sitemap.xml`, close: () => close(server) };
+}
+
+export interface RecordedCall {
+	method: string;
+	path: string;
+	headers: IncomingHttpHeaders;
+	body: unknown;
+}
+
+export interface CrmRecorder {
+	/** Where a lead's record can be updated: `<url>/leads/<id>`. */
+	url: string;
+	calls: RecordedCall[];
+	waitForCall(count?: number, timeoutMs?: number): Promise<RecordedCall>;
+	close(): Promise<void>;
+}
+
+/** A CRM API that answers every update with 200 and records it. */
+export async function startCrmRecorder(): Promise<CrmRecorder> {
+	const calls: RecordedCall[] = [];
+	const server = createServer((request, response) => {
+		const parts: Buffer[] = [];
+		request.on('data', (part: Buffer) => parts.push(part));
+		request.on('end', () => {
+			const text = Buffer.concat(parts).toString('utf8');
+			let body: unknown = text;
+			try {
+				body = JSON.parse(text);
+			} catch {
+				// kept as text: the assertion shows what arrived
+			}
+			calls.push({ method: request.method ?? '', path: request.url ?? '', headers: request.headers, body });
+			response.writeHead(200, { 'content-type': 'application/json' });
+			response.end('{"ok":true}');
+		});
+	});
+	await listen(server);
+	const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	return {
+		url,
+		calls,
+		async waitForCall(count = 1, timeoutMs = 30_000) {
+			const deadline = Date.now() + timeoutMs;
+			while (calls.length < count) {
+				if (Date.now() > deadline) throw new Error(`CRM recorder: expected ${count} call(s) within ${timeoutMs} ms, got ${calls.length}.`);
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+			return calls[count - 1];
+		},
+		close: () => close(server),
+	};
+}
+
+/** The personal review link of an approval email (its "Review" button). */
+export function reviewLinkIn(mail: ParsedMail): string {
+	const html = load(String(mail.html));
+	const href = html('a').filter((_, element) => html(element).text().trim() === 'Review').attr('href');
+	if (!href) throw new Error(`No "Review" link in the email "${mail.subject ?? ''}".`);
+	return href;
+}
+
+/** Decides on a review link the way the page's form does: GET for the form token, then POST the decision. */
+export async function decideByForm(
+	reviewLink: string,
+	decision: { action: 'approve' | 'reject'; finalText?: string; comment?: string },
+): Promise<{ status: number; heading: string }> {
+	const page = await fetch(reviewLink, { signal: AbortSignal.timeout(30_000) });
+	const html = load(await page.text());
+	const formToken = html('input[name=formToken]').attr('value');
+	if (page.status !== 200 || !formToken) throw new Error(`The review page answered ${page.status} without a form.`);
+	const form = new URLSearchParams({ formToken, action: decision.action, comment: decision.comment ?? '' });
+	form.set('finalText', decision.finalText ?? html('textarea[name=finalText]').text().replace(/^\n/, ''));
+	const answer = await fetch(reviewLink, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: form.toString(),
+		signal: AbortSignal.timeout(30_000),
+	});
+	return { status: answer.status, heading: load(await answer.text())('h1').first().text() };
+}
+
+/** Recipients of a parsed mail as plain addresses. */
+export function recipients(mail: ParsedMail): string[] {
+	const to = Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : [];
+	return to.flatMap((group) => group.value.map((entry) => entry.address ?? ''));
+}
+
+function listen(server: Server): Promise<void> {
+	return new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => resolve());
+	});
+}
+
+function close(server: Server): Promise<void> {
+	server.closeAllConnections();
+	return new Promise((resolve) => server.close(() => resolve()));
+}
