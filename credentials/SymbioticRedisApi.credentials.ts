@@ -3,8 +3,8 @@ import type { Icon, ICredentialType, INodeProperties } from 'n8n-workflow';
 const show = (connection: string[]) => ({ show: { connection } });
 
 /**
- * A Redis server for the Memory Store: one server by host and port or by URL, a Sentinel group, or a
- * Cluster. Redis speaks no HTTP, so the "Test" button is served by the Memory Store node's
+ * A Redis server for the Memory Store and Human Approval's decision store: one server by host and port or by
+ * URL, a Sentinel group, or a Cluster. Redis speaks no HTTP, so the "Test" button is served by those nodes'
  * `symbioticRedisConnectionTest` method.
  */
 export class SymbioticRedisApi implements ICredentialType {

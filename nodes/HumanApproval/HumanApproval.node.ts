@@ -13,6 +13,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import nodemailer from 'nodemailer';
 
 import { assertApprovalSecret } from '../../lib/approval';
+import { REDIS_CONNECTION_TEST, testRedisConnection } from '../shared/redisCredential';
 import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
 import { toApprovalCredentials } from './credentials';
 import { humanApprovalProperties } from './properties';
@@ -48,6 +49,12 @@ export class HumanApproval implements INodeType {
 			{ name: 'symbioticApprovalApi', required: true, testedBy: 'symbioticApprovalSmtpTest' },
 			{ name: MODEL_CREDENTIAL, required: false, displayOptions: { show: { rememberApproved: [true] } } },
 			{ name: QDRANT_CREDENTIAL, required: true, displayOptions: { show: { rememberApproved: [true], store: ['qdrant'] } } },
+			{
+				name: 'symbioticRedisApi',
+				required: true,
+				testedBy: 'symbioticRedisConnectionTest',
+				displayOptions: { show: { decisionStore: ['redis'] } },
+			},
 		],
 		waitingNodeTooltip: '=Waiting for a reviewer to decide on the review page (links were sent by {{ $parameter["delivery"].join(" and ") }}).',
 		// Both methods on the one resume URL: GET shows the review page, POST records a decision.
@@ -60,6 +67,7 @@ export class HumanApproval implements INodeType {
 
 	methods = {
 		credentialTest: {
+			[REDIS_CONNECTION_TEST]: testRedisConnection,
 			async symbioticApprovalSmtpTest(
 				this: ICredentialTestFunctions,
 				credential: ICredentialsDecrypted,

@@ -82,6 +82,44 @@ export const humanApprovalProperties: INodeProperties[] = [
 		default: 'first',
 	},
 	{
+		displayName: 'Decision Store',
+		name: 'decisionStore',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				// n8n spells its name in lowercase; title case would turn it into "N8n".
+				// eslint-disable-next-line n8n-nodes-base/node-param-display-name-miscased
+				name: 'n8n Process Memory',
+				value: 'memory',
+				description: 'Inside the n8n process: for a single main process only',
+			},
+			{
+				name: 'Redis',
+				value: 'redis',
+				description: 'Shared by every n8n process (queue mode, multi-main) and kept across restarts',
+			},
+		],
+		default: 'memory',
+		description: 'Where reviewers\' decisions are recorded until the review is settled',
+	},
+	{
+		displayName:
+			'Only for a single n8n main process: with webhook processes (queue mode) or multi-main, a decision may land in another process, and an "All Must Approve" review in progress is lost on restart. Choose Redis there.',
+		name: 'processMemoryNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { decisionStore: ['memory'] } },
+	},
+	{
+		displayName: 'Key Prefix',
+		name: 'keyPrefix',
+		type: 'string',
+		default: 'symbiotic',
+		description: 'Start of every Redis key this node writes (prefix:approval:…), to share a Redis with other programs',
+		displayOptions: { show: { decisionStore: ['redis'] } },
+	},
+	{
 		displayName: 'Subject',
 		name: 'subject',
 		type: 'string',

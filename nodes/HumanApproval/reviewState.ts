@@ -1,6 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import type { ApprovalOutcomeItem, ApprovalPolicy, ReviewContent, ReviewContextField } from '../../lib/approval';
+import type { DecisionStoreSetting } from './decisionStore';
 
 /** Where approved versions go, resolved when the request is sent (expressions see the item only then). */
 export interface RememberSettings {
@@ -27,6 +28,8 @@ export interface ReviewState {
 	requestedAt: string;
 	expiresAt: string;
 	remember?: RememberSettings;
+	/** Absent in requests sent before the setting existed: those keep their decisions in process memory. */
+	decisionStore?: DecisionStoreSetting;
 }
 
 /** The json of every item the node emits: the outcome, the request, and the input item it decided on. */

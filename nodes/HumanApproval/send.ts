@@ -15,8 +15,9 @@ import {
 } from '../../lib/approval';
 import { parseListInput } from '../../lib/generate/listInput';
 import { InputError } from '../../lib/types';
-import { toNodeError, type FieldLabels } from '../shared/perItem';
+import { itemError, toNodeError, type FieldLabels } from '../shared/perItem';
 import { approvalCredentials, APPROVAL_CREDENTIAL, type ApprovalCredentials } from './credentials';
+import { openDecisionStore, readDecisionStoreSetting } from './decisionStore';
 import type { OutcomeJson, RememberSettings, ReviewState } from './reviewState';
 
 /** Outputs, in the order the node declares them. */
@@ -33,6 +34,8 @@ const FIELD_LABELS: FieldLabels = {
 	namespace: 'Namespace',
 };
 
+const DECISION_STORE_ADVICE =
+	'The Decision Store is Redis and no review link was sent. Fix the Symbiotic Redis credential, or choose "n8n Process Memory" when n8n runs as a single main process.';
 const SMTP_TIMEOUT_MS = 15_000;
 const CHAT_TIMEOUT_MS = 10_000;
 // A reviewer list is typed by hand; anything that does not look like an address is named in the error.
@@ -82,7 +85,14 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 		requestedAt: requestedAt.toISOString(),
 		expiresAt: waitTill.toISOString(),
 		remember: rememberSettings(ctx),
+		decisionStore: readDecisionStoreSetting(ctx),
 	};
+	// A decision store that cannot be reached fails the node now, before reviewers get links they cannot use.
+	try {
+		await (await openDecisionStore(ctx, state.decisionStore, waitTill)).close();
+	} catch (error) {
+		throw itemError(ctx, error as Error, 0, DECISION_STORE_ADVICE);
+	}
 
 	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
 	const links = reviewers.map((reviewer) => ({

@@ -1,20 +1,15 @@
 import type { IDataObject, IExecuteData, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { handleReviewRequest, InMemoryDecisionStore, type DecisionStore, type ReviewResponse } from '../../lib/approval';
+import { handleReviewRequest, type ReviewResponse } from '../../lib/approval';
 import { rememberApprovedVersion } from '../../lib/approval/learning';
+import { renderErrorPage } from '../../lib/approval/pages';
 import { createOpenAIEmbedder } from '../../lib/embedding';
 import { defaultLanceDbPath, openStore, type StoreConfig } from '../../lib/stores';
 import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
 import { approvalCredentials, type ApprovalCredentials } from './credentials';
+import { openDecisionStore, type OpenDecisionStore } from './decisionStore';
 import { readOutcomeJson, reviewContent, reviewPolicy, type OutcomeJson, type RememberSettings } from './reviewState';
 import { OUTPUT, toDataObject } from './send';
-
-/**
- * Decisions of every waiting Human Approval in this n8n process. Waiting webhooks are answered by the main
- * process, so one map serves them all; decisions under "All Must Approve" that are still incomplete are lost
- * when n8n restarts (the reviewers decide again), settled ones have resumed their execution already.
- */
-const processDecisions: DecisionStore = new InMemoryDecisionStore();
 
 const LEARNING_TIMEOUT_MS = 60_000;
 
@@ -38,23 +33,37 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 	}
 
 	const { review } = waiting;
-	const response = await handleReviewRequest(
-		{
-			method: request.method,
-			query: request.query as Record<string, unknown>,
-			body: request.body as Record<string, unknown> | undefined,
-			headers: request.headers,
-			ip: request.ip,
-		},
-		{
-			secret: credentials.signingSecret,
-			store: processDecisions,
-			content: reviewContent(review, waiting.originalDraft),
-			policy: reviewPolicy(review),
-			binding: { executionId: ctx.getExecutionId(), nodeId: ctx.getNode().id },
-			onError: (error) => ctx.logger.error(`Human Approval: a review request failed: ${(error as Error).message}`),
-		},
-	);
+	let decisions: OpenDecisionStore;
+	try {
+		decisions = await openDecisionStore(ctx, review.decisionStore, new Date(review.expiresAt));
+	} catch (error) {
+		// Nothing was recorded, so the execution keeps waiting and the same link works once the store is back.
+		ctx.logger.error(`Human Approval: the decision store could not be opened: ${(error as Error).message}`);
+		sendPage(ctx, decisionStoreUnavailablePage());
+		return { noWebhookResponse: true };
+	}
+	let response: ReviewResponse;
+	try {
+		response = await handleReviewRequest(
+			{
+				method: request.method,
+				query: request.query as Record<string, unknown>,
+				body: request.body as Record<string, unknown> | undefined,
+				headers: request.headers,
+				ip: request.ip,
+			},
+			{
+				secret: credentials.signingSecret,
+				store: decisions.store,
+				content: reviewContent(review, waiting.originalDraft),
+				policy: reviewPolicy(review),
+				binding: { executionId: ctx.getExecutionId(), nodeId: ctx.getNode().id },
+				onError: (error) => ctx.logger.error(`Human Approval: a review request failed: ${(error as Error).message}`),
+			},
+		);
+	} finally {
+		await decisions.close();
+	}
 	sendPage(ctx, response);
 	if (!response.outcome) return { noWebhookResponse: true };
 
@@ -92,6 +101,16 @@ function sendUnavailable(ctx: IWebhookFunctions): void {
 		headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' },
 		body: 'This review cannot be opened right now. Please try again later or ask the sender for a new review request.',
 	});
+}
+
+/** The reviewer's page when Redis is down: what happened to the decision and what to do, no internals. */
+function decisionStoreUnavailablePage(): Pick<ReviewResponse, 'status' | 'headers' | 'body'> {
+	const page = renderErrorPage(
+		503,
+		'Decisions cannot be recorded right now',
+		'Nothing was recorded and the review is still open. Try the same link again in a few minutes.',
+	);
+	return { ...page, headers: { ...page.headers, 'Retry-After': '60' } };
 }
 
 /** Stores the approved version; the decision stands whatever happens here, the result says what did. */

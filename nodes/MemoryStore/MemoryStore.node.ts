@@ -1,7 +1,8 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
-import { backendProperties, REDIS_CONNECTION_TEST, testRedisConnection } from './backend';
+import { backendProperties } from './backend';
+import { REDIS_CONNECTION_TEST, testRedisConnection } from '../shared/redisCredential';
 import { executeMemoryStore, memoryOperations } from './execute';
 import { sessionProperties } from './operations/session';
 

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { load } from 'cheerio';
+import { Redis } from 'ioredis';
 import { ExecutionLifecycleHooks, ExternalSecretsProxy, WebhookContext, WorkflowExecute } from 'n8n-core';
 import { NodeConnectionTypes, Workflow } from 'n8n-workflow';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialsHelper,
+	ICredentialTestFunctions,
 	IExecuteFunctions,
 	INode,
 	INodeExecutionData,
@@ -29,6 +31,7 @@ import type { ParsedMail } from 'mailparser';
 import { TOKEN_PARAM } from '../../lib/approval';
 import { openStore } from '../../lib/stores';
 import { HumanApproval } from '../../nodes/HumanApproval/HumanApproval.node';
+import { freePort } from '../memory/redisServer';
 import { HARNESS_TRIGGER_NAME, HARNESS_TRIGGER_TYPE, runWorkflow, type HarnessWorkflow } from '../support/n8nHarness';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 
@@ -42,6 +45,7 @@ const EXECUTION_ID = 'harness-execution';
 const CHROME_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const OFFICE_UA = 'Mozilla/5.0 (compatible; Microsoft Office/16.0; Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)';
 const DRAFT = 'Hi Ada,\n\nthanks for your interest in the Starter plan. It costs 29 euros.\n\nBest, Sam';
+const REDIS_CREDENTIAL = { connection: 'host', host: '127.0.0.1', port: 6379, connectTimeout: 1000 };
 const LEAD = { text: DRAFT, lead: 'Ada Lovelace', company: 'Analytical Engines Ltd', citations: [{ n: 1, sourceId: 'pricing.md', title: 'Pricing', url: 'https://example.com/pricing' }] };
 
 /** Stands for the nodes behind each output: passes its input on, so the run data shows what arrived where. */
@@ -71,6 +75,7 @@ let credentials: Record<string, ICredentialDataDecryptedObject>;
 beforeAll(async () => {
 	smtp = await startSmtpCapture();
 	credentials = {
+		symbioticRedisApi: REDIS_CREDENTIAL,
 		symbioticApprovalApi: {
 			signingSecret: SECRET,
 			smtpHost: '127.0.0.1',
@@ -119,13 +124,19 @@ function typeByName(type: string): INodeType {
 	return types[type];
 }
 
-/** The pieces of n8n's server a waiting execution meets again when a request arrives or its time is up. */
-function serverSide(workflowDefinition: HarnessWorkflow) {
+/**
+ * The pieces of n8n's server a waiting execution meets again when a request arrives or its time is up;
+ * `credentialChanges` replace credentials for this server only (e.g. a Redis that went down).
+ */
+function serverSide(workflowDefinition: HarnessWorkflow, credentialChanges: Record<string, ICredentialDataDecryptedObject> = {}) {
+	const serverCredentials = { ...credentials, ...credentialChanges };
 	const workflow = new Workflow({
 		id: 'harness',
 		name: 'Harness workflow',
 		nodes: workflowDefinition.nodes.map((node) =>
-			node.type === APPROVAL_TYPE ? { ...node, credentials: { symbioticApprovalApi: { id: '1', name: 'Approval' } } } : node,
+			node.type === APPROVAL_TYPE
+				? { ...node, credentials: { symbioticApprovalApi: { id: '1', name: 'Approval' }, symbioticRedisApi: { id: '2', name: 'Redis' } } }
+				: node,
 		),
 		connections: workflowDefinition.connections,
 		settings: { executionOrder: 'v1' },
@@ -133,7 +144,7 @@ function serverSide(workflowDefinition: HarnessWorkflow) {
 		nodeTypes: { getByName: typeByName, getByNameAndVersion: typeByName, getKnownTypes: () => ({}) },
 	});
 	const credentialsHelper = {
-		getDecrypted: async (_data: unknown, _node: unknown, type: string) => structuredClone(credentials[type]),
+		getDecrypted: async (_data: unknown, _node: unknown, type: string) => structuredClone(serverCredentials[type]),
 		getParentTypes: () => [],
 		isCredentialUsableByNode: () => true,
 	} as unknown as ICredentialsHelper;
@@ -168,11 +179,15 @@ interface LinkRequest {
 	userAgent?: string;
 }
 
-/** Answers one request on a review link with the node's webhook(), over the waiting execution's saved data. */
+/**
+ * Answers one request on a review link with the node's webhook(), over the waiting execution's saved data;
+ * `approvalNode` is the node as loaded by the n8n process that receives the request.
+ */
 async function answer(
 	server: ReturnType<typeof serverSide>,
 	waiting: IRunExecutionData,
 	request: LinkRequest,
+	approvalNode: INodeType = nodeTypes[APPROVAL_TYPE],
 ): Promise<{ response: CapturedResponse; result: IWebhookResponseData }> {
 	const url = new URL(request.url);
 	const response: CapturedResponse = { status: 200, headers: {}, body: '' };
@@ -206,7 +221,7 @@ async function answer(
 	const node = server.workflow.getNode(APPROVAL_NODE)!;
 	const webhookData = { httpMethod: request.method, node: APPROVAL_NODE, path: '', webhookDescription: {}, workflowId: 'harness' } as unknown as IWebhookData;
 	const context = new WebhookContext(server.workflow, node, additionalData, 'manual', webhookData, [], saved);
-	const result = await nodeTypes[APPROVAL_TYPE].webhook.call(context);
+	const result = await approvalNode.webhook!.call(context);
 	return { response, result };
 }
 
@@ -433,5 +448,173 @@ describe('Human Approval node', () => {
 			inputItems: [{ json: LEAD }],
 		});
 		expect(shortSecret.error?.message).toMatch(/has 9 bytes; it needs at least 32/);
+	});
+});
+
+/**
+ * The node as another n8n process (a queue-mode webhook process, a second main, or n8n after a restart) loads it:
+ * a fresh module registry, so nothing the first copy keeps in its memory is shared.
+ */
+function loadInAnotherProcess(): INodeType {
+	let node: INodeType | undefined;
+	jest.isolateModules(() => {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const isolated = require('../../nodes/HumanApproval/HumanApproval.node') as typeof import('../../nodes/HumanApproval/HumanApproval.node');
+		node = new isolated.HumanApproval();
+	});
+	return node!;
+}
+
+describe('Human Approval node with Decision Store = Redis', () => {
+	const keyPrefix = `symbiotic-approval-node-test-${process.pid}-${Date.now()}`;
+	const redisParameters = { decisionStore: 'redis', keyPrefix };
+	const admin = new Redis({ host: '127.0.0.1', port: 6379 });
+
+	afterAll(async () => {
+		const keys: string[] = [];
+		for await (const batch of admin.scanStream({ match: `${keyPrefix}:*`, count: 1000 })) keys.push(...(batch as string[]));
+		if (keys.length) await admin.del(...keys);
+		await admin.quit();
+	});
+
+	/** Open TCP sockets of this test process; a Redis client left open by the node stays among them. */
+	const openSockets = () => process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
+
+	/** Waits (bounded) until the sockets are back to `count`: QUIT resolves just before the socket is closed. */
+	async function socketsSettleAt(count: number): Promise<number> {
+		for (let attempt = 0; attempt < 20 && openSockets() > count; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+		return openSockets();
+	}
+
+	/** Opens each link's page once, as the reviewers' browsers would, and returns the form tokens. */
+	async function formTokens(server: ReturnType<typeof serverSide>, waiting: IRunExecutionData, links: string[]): Promise<string[]> {
+		return await Promise.all(links.map(async (url) => formToken((await answer(server, waiting, { method: 'GET', url })).response.body)));
+	}
+
+	it('records the decision in Redis under the key prefix with a TTL, and resumes on Approved', async () => {
+		const { definition, result, mails } = await sendRequest(redisParameters);
+		expect(result.error).toBeUndefined();
+		const server = serverSide(definition);
+		const link = linkIn(mails[0]);
+		const [token] = await formTokens(server, result.run.data, [link]);
+		const socketsBefore = await socketsSettleAt(0);
+		const approval = await answer(server, result.run.data, { method: 'POST', url: link, body: { formToken: token, action: 'approve', finalText: DRAFT } });
+		expect(approval.response.status).toBe(200);
+		// The request's own Redis connection is closed again.
+		expect(await socketsSettleAt(socketsBefore)).toBe(socketsBefore);
+		const approved = approval.result.workflowData![OUTPUT_NODES.indexOf('Approved')];
+		expect(approved[0].json).toMatchObject({ decision: 'approved', reviewer: 'ada@example.com', finalText: DRAFT });
+
+		const reviewId = (approved[0].json.review as { id: string }).id;
+		const key = `${keyPrefix}:approval:${reviewId}`;
+		expect(JSON.parse((await admin.get(key))!)).toMatchObject({ action: 'approved', reviewer: 'ada@example.com', ip: '203.0.113.7' });
+		// Kept while the links are valid (72 h) and 30 days after, then Redis forgets it.
+		const ttlMs = await admin.pttl(key);
+		expect(ttlMs).toBeGreaterThan((72 + 30 * 24 - 1) * 3600_000);
+		expect(ttlMs).toBeLessThanOrEqual((72 + 30 * 24) * 3600_000);
+
+		const arrived = arrivals(await resume(server, result.run.data, approval.result.workflowData));
+		expect(arrived.Approved).toEqual([expect.objectContaining({ decision: 'approved', reviewer: 'ada@example.com' })]);
+		expect(arrived.Rejected).toEqual([]);
+	});
+
+	it('lets exactly one of two simultaneous decisions in two n8n processes win; process memory could not', async () => {
+		const race = async (parameters: Record<string, unknown>) => {
+			const { definition, result, mails } = await sendRequest({ ...parameters, allowEdits: false });
+			const links = mails.map(linkIn);
+			const processes = [loadInAnotherProcess(), loadInAnotherProcess()];
+			const servers = [serverSide(definition), serverSide(definition)];
+			const tokens = await formTokens(servers[0], result.run.data, links);
+			return await Promise.all(
+				links.map((url, index) =>
+					answer(servers[index], result.run.data, { method: 'POST', url, body: { formToken: tokens[index], action: index ? 'reject' : 'approve' } }, processes[index]),
+				),
+			);
+		};
+
+		const decisions = await race(redisParameters);
+		const winners = decisions.filter((decision) => decision.result.workflowData);
+		expect(winners).toHaveLength(1);
+		const loser = decisions.find((decision) => !decision.result.workflowData)!;
+		expect(loser.response.status).toBe(409);
+		expect(load(loser.response.body)('h1').text()).toBe('This review is already decided');
+
+		// The same race with decisions in each process's memory: both "win" — why queue mode needs Redis.
+		const inMemory = await race({ decisionStore: 'memory' });
+		expect(inMemory.filter((decision) => decision.result.workflowData)).toHaveLength(2);
+	});
+
+	it('keeps an "All Must Approve" review in progress across a restart', async () => {
+		const { definition, result, mails } = await sendRequest({ ...redisParameters, policy: 'all', allowEdits: false });
+		const server = serverSide(definition);
+		const [adaLink, graceLink] = mails.map(linkIn);
+		const [adaToken, graceToken] = await formTokens(server, result.run.data, [adaLink, graceLink]);
+		const first = await answer(server, result.run.data, { method: 'POST', url: adaLink, body: { formToken: adaToken, action: 'approve' } }, loadInAnotherProcess());
+		expect(first.result.workflowData).toBeUndefined();
+		expect(first.response.body).toContain('1 more reviewer must still approve');
+
+		const afterRestart = loadInAnotherProcess();
+		const last = await answer(server, result.run.data, { method: 'POST', url: graceLink, body: { formToken: graceToken, action: 'approve' } }, afterRestart);
+		const [approved] = last.result.workflowData![OUTPUT_NODES.indexOf('Approved')];
+		expect((approved.json.decisions as Array<{ reviewer: string }>).map((decision) => decision.reviewer).sort()).toEqual([
+			'ada@example.com',
+			'grace@example.com',
+		]);
+	});
+
+	it('answers 503 without internals while Redis is down, keeps waiting, and takes the decision once Redis is back', async () => {
+		const { definition, result, mails } = await sendRequest(redisParameters);
+		const link = linkIn(mails[0]);
+		const [token] = await formTokens(serverSide(definition), result.run.data, [link]);
+		const deadPort = await freePort();
+		const outage = serverSide(definition, { symbioticRedisApi: { ...REDIS_CREDENTIAL, port: deadPort } });
+		const decide = { method: 'POST', url: link, body: { formToken: token, action: 'approve', finalText: DRAFT } } as const;
+
+		for (const request of [{ method: 'GET', url: link } as const, decide]) {
+			const started = Date.now();
+			const { response, result: webhookResult } = await answer(outage, result.run.data, request);
+			expect(Date.now() - started).toBeLessThan(3000);
+			expect(response.status).toBe(503);
+			expect(response.headers['retry-after']).toBe('60');
+			expect(load(response.body)('h1').text()).toBe('Decisions cannot be recorded right now');
+			expect(response.body).toContain('the review is still open');
+			expect(response.body).not.toMatch(/ECONNREFUSED|Redis|127\.0\.0\.1|at .*\.(js|ts):\d+/);
+			expect(response.body).not.toContain(String(deadPort));
+			expect(webhookResult).toEqual({ noWebhookResponse: true });
+		}
+
+		const retry = await answer(serverSide(definition), result.run.data, decide);
+		expect(retry.response.status).toBe(200);
+		expect(retry.result.workflowData![OUTPUT_NODES.indexOf('Approved')][0].json).toMatchObject({ decision: 'approved', reviewer: 'ada@example.com' });
+	});
+
+	it('serves the Redis credential\'s "Test" button it names in testedBy', async () => {
+		const redisCredential = new HumanApproval().description.credentials!.find((credential) => credential.name === 'symbioticRedisApi')!;
+		const test = (data: ICredentialDataDecryptedObject) =>
+			new HumanApproval().methods.credentialTest[redisCredential.testedBy as 'symbioticRedisConnectionTest'].call(
+				{} as ICredentialTestFunctions,
+				{ id: '2', name: 'Redis', type: 'symbioticRedisApi', data },
+			);
+		await expect(test(REDIS_CREDENTIAL)).resolves.toEqual({ status: 'OK', message: 'Connection successful' });
+		const deadPort = await freePort();
+		await expect(test({ ...REDIS_CREDENTIAL, port: deadPort })).resolves.toEqual({
+			status: 'Error',
+			message: `Could not connect to Redis at 127.0.0.1:${deadPort}: connection refused (ECONNREFUSED). Check host and port, and that Redis is running`,
+		});
+	});
+
+	it('fails before sending any link when Redis cannot be reached, naming host:port and what to do', async () => {
+		const deadPort = await freePort();
+		const before = smtp.messages.length;
+		const failed = await runWorkflow(approvalWorkflow(redisParameters), {
+			nodeTypes,
+			credentials: { ...credentials, symbioticRedisApi: { ...REDIS_CREDENTIAL, port: deadPort } },
+			inputItems: [{ json: LEAD }],
+		});
+		expect(failed.error?.message).toBe(
+			`Could not connect to Redis at 127.0.0.1:${deadPort}: connection refused (ECONNREFUSED). Check host and port, and that Redis is running`,
+		);
+		expect(failed.error?.description).toContain('no review link was sent');
+		expect(smtp.messages.length).toBe(before);
 	});
 });
