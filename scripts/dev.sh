@@ -81,20 +81,27 @@ export N8N_INSTANCE_OWNER_PASSWORD_HASH="$owner_hash"
 # Values the example credentials can use as ${SYMBIOTIC_SMTP_HOST} / ${SYMBIOTIC_SMTP_PORT} (maildev).
 export SYMBIOTIC_SMTP_HOST=127.0.0.1 SYMBIOTIC_SMTP_PORT="$smtp_port"
 
-# Example workflows and credentials: import each file again only when it changed, so edits made
-# in the editor survive restarts until the shipped file itself changes.
+# The approval links' signing secret: made once per user folder and kept, so links already sent stay valid
+# across restarts; never shipped in the repo.
+secret_file="$N8N_USER_FOLDER/.symbiotic-approval-secret"
+if [ ! -s "$secret_file" ]; then
+	(umask 077 && "$NODE_BIN" -e "process.stdout.write(require('crypto').randomBytes(48).toString('base64'))" >"$secret_file")
+fi
+export SYMBIOTIC_APPROVAL_SECRET="${SYMBIOTIC_APPROVAL_SECRET:-$(cat "$secret_file")}"
+
+# Example workflows and credentials: import each again only when it changed, so edits made in the editor
+# survive restarts until the shipped file (or, for credentials, the environment it is rendered from) changes.
 import_stamps="$N8N_USER_FOLDER/.symbiotic-imports"
 mkdir -p "$import_stamps"
+# changed_since_import NAME CONTENT_FILE: whether CONTENT_FILE differs from what was imported under NAME.
 changed_since_import() {
-	local file="$1" stamp="$import_stamps/$(basename "$(dirname "$1")")-$(basename "$1").sha256"
-	local sum
-	sum="$(sha256sum "$file" | cut -d' ' -f1)"
+	local stamp="$import_stamps/$1.sha256" sum
+	sum="$(sha256sum "$2" | cut -d' ' -f1)"
 	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && return 1
 	echo "$sum" >"$stamp.pending"
 }
 mark_imported() {
-	local stamp="$import_stamps/$(basename "$(dirname "$1")")-$(basename "$1").sha256"
-	mv "$stamp.pending" "$stamp"
+	mv "$import_stamps/$1.sha256.pending" "$import_stamps/$1.sha256"
 }
 
 shopt -s nullglob
@@ -103,23 +110,25 @@ credential_files=("$workflows_dir"/credentials/*.json)
 workflow_files=("$workflows_dir"/*.json)
 [ ${#workflow_files[@]} -gt 0 ] || log "no workflows in $workflows_dir yet: nothing to import"
 for file in "${credential_files[@]}"; do
-	changed_since_import "$file" || continue
-	log "importing credentials $(basename "$file")"
-	rendered="$import_stamps/credentials-rendered.json"
-	"$NODE_BIN" "$repo_dir/scripts/render-credentials.mjs" "$file" >"$rendered"
-	n8n_quiet import:credentials --input="$rendered"
+	name="credentials-$(basename "$file")"
+	rendered="$import_stamps/$name.rendered"
+	(umask 077 && "$NODE_BIN" "$repo_dir/scripts/render-credentials.mjs" "$file" >"$rendered")
+	if changed_since_import "$name" "$rendered"; then
+		log "importing credentials $(basename "$file")"
+		n8n_quiet import:credentials --input="$rendered"
+		mark_imported "$name"
+	fi
 	rm -f "$rendered"
-	mark_imported "$file"
 done
 for file in "${workflow_files[@]}"; do
-	changed_since_import "$file" || continue
+	changed_since_import "workflow-$(basename "$file")" "$file" || continue
 	log "importing workflow $(basename "$file")"
 	n8n_quiet import:workflow --input="$file"
 	# A workflow shipped with "active": true is published (2.x activation; needs a stable id).
 	# Not `import:workflow --activeState=fromJson`: n8n 2.41 allows that only in queue mode.
 	publish_id="$("$NODE_BIN" -p "const w = require(process.argv[1]); w.active && w.id ? w.id : ''" "$file")"
 	[ -z "$publish_id" ] || n8n_quiet publish:workflow --id="$publish_id"
-	mark_imported "$file"
+	mark_imported "workflow-$(basename "$file")"
 done
 
 child_pids=()
