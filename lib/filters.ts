@@ -44,12 +44,20 @@ function fromSimple(condition: SimpleCondition): FilterCondition {
 	return { key: condition.key, op, value: coerce(condition.value ?? null) };
 }
 
-/** Text from a form field becomes a number or boolean when it plainly is one, so `price gt 10` compares numbers. */
+/**
+ * Text from a form field becomes a number or boolean when it plainly is one, so `price gt 10` compares numbers.
+ * Only when the number writes back as the same text: a zip code "02134", a 20-digit CRM id or "1.50" stay text,
+ * since turning them into numbers would change what is stored and shown. The same rule types metadata at
+ * ingest and values in filters, so the two always agree.
+ */
 function coerce(value: MetadataValue): MetadataValue {
 	if (typeof value !== 'string') return value;
 	const text = value.trim();
 	if (text === 'true' || text === 'false') return text === 'true';
-	if (text !== '' && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+	if (/^-?\d+(\.\d+)?$/.test(text)) {
+		const number = Number(text);
+		if (String(number) === text && (!Number.isInteger(number) || Number.isSafeInteger(number))) return number;
+	}
 	return text;
 }
 

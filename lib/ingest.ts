@@ -49,6 +49,10 @@ interface PlannedDocument {
 	vectors?: Map<string, number[]>;
 	/** Earlier versions to delete once the current one is complete. */
 	hasStaleVersions: boolean;
+	/** The complete version stored before this run, which a failed write must leave alone. */
+	previousVersion?: string;
+	/** Whether any of the new chunks were sent to the store (and may need removing if the document fails). */
+	written?: boolean;
 }
 
 /**
@@ -95,6 +99,7 @@ async function ingestDistinctSources(docs: LoadedDocument[], options: IngestOpti
 	await writeChunks(plans, options);
 	for (const plan of plans) {
 		options.signal?.throwIfAborted();
+		if (plan.result.status === 'failed' && plan.written) await removePartialVersion(plan, namespace, options);
 		if (plan.result.status === 'failed' || !plan.hasStaleVersions) continue;
 		try {
 			// Only now that the new version is complete may the old one go.
@@ -159,6 +164,10 @@ async function planDocuments(docs: LoadedDocument[], namespace: string, ingested
 }
 
 function documentFingerprint(doc: LoadedDocument, options: IngestOptions): string {
+	if (!doc.sourceId?.trim()) {
+		// Documents are replaced by source: two without an ID would silently overwrite each other.
+		throw new InputError('A document has no Source ID: give each one a stable ID (its URL, file name or CRM ID)', 'sourceId');
+	}
 	if (!doc.text.trim()) throw new InputError(`Document "${doc.sourceId}" has no text to ingest`, 'text');
 	return versionFingerprint(doc, options);
 }
@@ -185,6 +194,7 @@ function planDocument(
 	result.documentHash = documentHash;
 	const current = versions.find((version) => version.documentHash === documentHash);
 	const hasStaleVersions = versions.some((version) => version.documentHash !== documentHash);
+	const previousVersion = versions.find((version) => version !== current && version.storedChunks >= version.expectedChunks)?.documentHash;
 	if (versions.length > 0) result.status = 'updated';
 	if (current && current.storedChunks >= current.expectedChunks) {
 		// Complete already: at most an interrupted run's stale versions remain to be cleaned up.
@@ -198,7 +208,7 @@ function planDocument(
 		options.embedder?.model,
 	);
 	result.chunks = chunks.length;
-	return { doc, result, chunks, hasStaleVersions };
+	return { doc, result, chunks, hasStaleVersions, previousVersion };
 }
 
 /**
@@ -311,10 +321,25 @@ async function writeChunks(plans: PlannedDocument[], options: IngestOptions): Pr
 			if (plan.result.status === 'failed') break;
 			rows.push({ ...chunk, vector: plan.vectors?.get(chunk.metadata.contentHash) });
 			writers.add(plan);
+			plan.written = true;
 			if (rows.length >= UPSERT_SLICE) await flush();
 		}
 	}
 	await flush();
+}
+
+/**
+ * A document that failed half-way must not be searchable as a mix of its old and new facts: the new version's
+ * chunks written so far are removed, leaving the previous complete version (or nothing, for a new document).
+ * If even that fails, the next run converges as usual.
+ */
+async function removePartialVersion(plan: PlannedDocument, namespace: string, options: IngestOptions): Promise<void> {
+	try {
+		await options.store.deleteSource(namespace, plan.doc.sourceId, plan.previousVersion);
+	} catch (error) {
+		rethrowIfAborted(error, options.signal);
+		plan.result.error += ` (its partly written new version could not be removed either: ${(error as Error).message}; run the ingest again)`;
+	}
 }
 
 /** Runs one document's planning step; a failure becomes that document's failed plan instead of the wave's. */

@@ -22,6 +22,17 @@ describe('parseFilter', () => {
 		]);
 	});
 
+	it('keeps text that would change as a number: leading zeros, long ids, trailing zeros', () => {
+		expect(
+			parseFilter([
+				{ key: 'zip', op: 'eq', value: '02134' },
+				{ key: 'crmId', op: 'eq', value: '12345678901234567891' },
+				{ key: 'price', op: 'eq', value: '1.50' },
+				{ key: 'score', op: 'gte', value: '-2.5' },
+			]).map((condition) => condition.value),
+		).toEqual(['02134', '12345678901234567891', '1.50', -2.5]);
+	});
+
 	it('accepts raw JSON as a shorthand object or a list, after the UI conditions', () => {
 		expect(parseFilter([{ key: 'lang', op: 'eq', value: 'en' }], '{"price": {"$gte": 5, "$lt": 9}, "tags": ["x"], "sku": "A1"}')).toEqual([
 			{ key: 'lang', op: 'eq', value: 'en' },

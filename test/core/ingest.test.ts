@@ -124,9 +124,9 @@ describe('incremental ingest and search on LanceDB', () => {
 		expect((await search('Starter plan price', { topK: 10 })).some((hit) => hit.text.includes('29 euros'))).toBe(false);
 	});
 
-	it('keeps the previous version when a write fails mid-document, and converges on re-run embedding only what was not written', async () => {
+	it('keeps exactly the previous version when a write fails mid-document, and a re-run completes the update', async () => {
 		await ingestDocuments([handbook('v1')], options);
-		const before = (await store.versions('acme', ['handbook.md'])).get('handbook.md') ?? [];
+		const before = await store.versions('acme', ['handbook.md']);
 
 		// The real store underneath; the second write call fails as a crashed disk or dropped connection would.
 		let writes = 0;
@@ -142,20 +142,25 @@ describe('incremental ingest and search on LanceDB', () => {
 		const longer = handbook('v2');
 		longer.text += `\n\n${Array.from({ length: 400 }, (_, index) => `## Appendix ${index}\n\nAppendix ${index} text.`).join('\n\n')}`;
 		const [failed] = await ingestDocuments([longer], { ...options, store: flaky, chunking: { chunkSize: 64, chunkOverlap: 0 } });
+		expect(writes).toBe(2);
 		expect(failed).toMatchObject({ status: 'failed', error: expect.stringContaining('connection reset') });
 
-		const during = (await store.versions('acme', ['handbook.md'])).get('handbook.md') ?? [];
-		expect(during).toEqual(expect.arrayContaining([expect.objectContaining(before[0])]));
+		// The 500 chunks of v2 that did land are gone again: search sees v1 only, never a mix of both.
+		expect(await store.versions('acme', ['handbook.md'])).toEqual(before);
 		expect((await search('marker v1', { mode: 'keyword' }))[0].text).toContain('marker v1');
+		expect((await search('marker v2', { mode: 'keyword', topK: 10 })).some((hit) => hit.text.includes('marker v2'))).toBe(false);
 
-		server.reset();
 		const [rerun] = await ingestDocuments([longer], { ...options, chunking: { chunkSize: 64, chunkOverlap: 0 } });
 		expect(rerun.status).toBe('updated');
-		// The first write of the failed run landed: those chunks keep their vectors; only the unwritten rest is embedded.
-		expect(rerun.reused).toBe(500);
-		expect(rerun.embedded).toBe(rerun.chunks - 500);
-		const after = (await store.versions('acme', ['handbook.md'])).get('handbook.md') ?? [];
-		expect(after).toEqual([{ documentHash: rerun.documentHash, storedChunks: rerun.chunks, expectedChunks: rerun.chunks }]);
+		expect(rerun.embedded + rerun.reused).toBe(rerun.chunks);
+		const after = await store.versions('acme', ['handbook.md']);
+		expect(after.get('handbook.md')).toEqual([{ documentHash: rerun.documentHash, storedChunks: rerun.chunks, expectedChunks: rerun.chunks }]);
+	});
+
+	it('refuses a document without a source id instead of letting it replace another', async () => {
+		const results = await ingestDocuments([{ ...loadText('Some text', { sourceId: 'x' }), sourceId: '  ' }, ...corpus()], options);
+		expect(results[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/no Source ID/) });
+		expect(results.slice(1).every((result) => result.status === 'created')).toBe(true);
 	});
 
 	it('updates stored labels when only the metadata changes, without embedding again', async () => {
