@@ -10,6 +10,11 @@
  *   - escaped brackets `\[1]`, footnotes `[^1]`
  *   - numbers of four digits or more (`[2024]` is a year, not source 2024)
  *   - ranges spanning more than MAX_RANGE_SPAN numbers (`[1-500]` is not a plausible citation)
+ *   - groups containing 0 (sources are numbered from 1, so `[0]` is an index such as `items[0]`)
+ *   - an index glued to an identifier: the bracket follows a letter or digit AND that word either starts the
+ *     text (`item[3]` as a whole JSON value) or contains `_`, `.` or `$` (`row_2[1]`, `data.items[2]`).
+ *     A citation glued to an ordinary word inside prose stays a citation, because models often write
+ *     `…per month[1].`; `the arr[1] value` is therefore still read as citing source 1.
  */
 
 export interface CitationMark {
@@ -37,6 +42,15 @@ function codeRanges(text: string): Array<[number, number]> {
 		if (!ranges.some(([from, to]) => start >= from && start < to)) ranges.push([start, start + match[0].length]);
 	}
 	return ranges;
+}
+
+/** True when the bracket at `start` indexes an identifier rather than citing a source (see the header). */
+function indexesIdentifier(text: string, start: number): boolean {
+	if (!/[\p{L}\p{N}]/u.test(text[start - 1] ?? '')) return false;
+	// Walk back over the word by hand: a `…+$` regex on the text before would retry from every offset.
+	let wordStart = start;
+	while (wordStart > 0 && /[\p{L}\p{N}_.$]/u.test(text[wordStart - 1])) wordStart--;
+	return wordStart === 0 || /[_.$]/.test(text.slice(wordStart, start));
 }
 
 function expandGroup(body: string): number[] | undefined {
@@ -67,8 +81,9 @@ export function findCitations(text: string): CitationMark[] {
 		if (after === ':' && (start === 0 || text[start - 1] === '\n')) continue;
 		// `[label][1]` is a reference link; `[1][2]` is two citations (the left bracket was itself a citation).
 		if (before === ']' && marks[marks.length - 1]?.end !== start) continue;
+		if (indexesIdentifier(text, start)) continue;
 		const numbers = expandGroup(match[1]);
-		if (numbers) marks.push({ start, end, numbers });
+		if (numbers && !numbers.includes(0)) marks.push({ start, end, numbers });
 	}
 	return marks;
 }

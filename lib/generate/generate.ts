@@ -35,11 +35,14 @@ export interface Citation {
 export interface GenerateResult {
 	/** The answer (text mode), with citations to unknown sources removed. */
 	text?: string;
-	/** The parsed, schema-valid answer (JSON mode), with citations to unknown sources removed from its strings. */
+	/**
+	 * The parsed, schema-valid answer (JSON mode), exactly as the model sent it: citations to unknown sources are
+	 * reported but not removed, because editing a validated value can break its schema (`pattern`, `minLength`…).
+	 */
 	json?: unknown;
 	/** Valid citations in order of first appearance, mapped to their sources. */
 	citations: Citation[];
-	/** Cited numbers that match no source; removed from the answer. */
+	/** Cited numbers that match no source; removed from a text answer, only reported (and warned about) for JSON. */
 	unsupportedCitations: number[];
 	/** True when the answer cites at least one source it was given. */
 	grounded: boolean;
@@ -81,14 +84,11 @@ const REPAIR_REQUEST = (problems: JsonProblem[]) =>
 	`Your reply does not match the required JSON Schema:\n${formatProblems(problems)}\n` +
 	'Reply again with only the corrected JSON value: no explanations, no Markdown fences.';
 
-/** Applies `edit` to every string inside a JSON value, returning the edited copy. */
-function mapStrings(value: unknown, edit: (text: string) => string): unknown {
-	if (typeof value === 'string') return edit(value);
-	if (Array.isArray(value)) return value.map((item) => mapStrings(item, edit));
-	if (value && typeof value === 'object') {
-		return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, edit)]));
-	}
-	return value;
+/** Every string value inside a parsed JSON value (object keys are names, not answer text). */
+function stringValues(value: unknown): string[] {
+	if (typeof value === 'string') return [value];
+	if (value && typeof value === 'object') return Object.values(value).flatMap(stringValues);
+	return [];
 }
 
 export async function generate(client: ChatClient, input: Omit<PromptInput, 'jsonSchema'>, options: GenerateOptions = {}): Promise<GenerateResult> {
@@ -145,15 +145,15 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 		return completion;
 	};
 
+	// Checked on the raw reply, so in JSON mode the sentinel counts both as the whole reply and inside any value.
+	const saysNotInSources = (reply: ChatCompletionResult) => input.answerOnlyFromSources === true && reply.text.includes(NOT_IN_SOURCES_SENTINEL);
 	let completion = await ask();
-	if (input.answerOnlyFromSources && completion.text.includes(NOT_IN_SOURCES_SENTINEL)) {
-		return refuse('The model found no answer in the sources.', completion);
-	}
+	if (saysNotInSources(completion)) return refuse('The model found no answer in the sources.', completion);
 
 	const isKnown = (n: number) => n >= 1 && n <= prompt.sources.length;
 	const cited = new Set<number>();
 	const unsupported = new Set<number>();
-	const stripUnknownCitations = (text: string) => {
+	const checkAnswerCitations = (text: string) => {
 		const checked = checkCitations(text, isKnown);
 		checked.cited.forEach((n) => cited.add(n));
 		checked.unsupported.forEach((n) => unsupported.add(n));
@@ -169,10 +169,19 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 			completion = await ask();
 			parsed = parseJsonReply(completion.text, validator);
 			if (!parsed.ok) throw new JsonOutputError(parsed.problems, completion.text);
+			if (saysNotInSources(completion)) return refuse('The model found no answer in the sources.', completion);
 		}
-		json = mapStrings(parsed.value, stripUnknownCitations);
+		json = parsed.value;
+		stringValues(json).forEach(checkAnswerCitations);
 	} else {
-		text = stripUnknownCitations(completion.text);
+		text = checkAnswerCitations(completion.text);
+	}
+	const unsupportedCitations = [...unsupported].sort((a, b) => a - b);
+	if (validator && unsupportedCitations.length) {
+		warnings.push(
+			`The JSON answer cites sources that do not exist (${unsupportedCitations.map((n) => `[${n}]`).join(', ')}); ` +
+				'JSON values are left as the model wrote them, so review those citations.',
+		);
 	}
 
 	if (completion.finishReason === 'length') {
@@ -186,14 +195,16 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 	});
 	const groundingIssue =
 		prompt.sources.length === 0 ? 'No sources were given.' : citations.length === 0 ? 'The answer cites none of the sources.' : undefined;
-	if (input.answerOnlyFromSources && groundingIssue) {
-		return { ...refuse(groundingIssue, completion), unsupportedCitations: [...unsupported].sort((a, b) => a - b) };
+	// A JSON answer is refused only through the sentinel: structured fields (subject lines, SKUs) rarely carry
+	// citations, so "cites nothing" would throw valid answers away. It still comes back with grounded = false.
+	if (input.answerOnlyFromSources && groundingIssue && !validator) {
+		return { ...refuse(groundingIssue, completion), unsupportedCitations };
 	}
 	return {
 		...base,
 		...(validator ? { json } : { text }),
 		citations,
-		unsupportedCitations: [...unsupported].sort((a, b) => a - b),
+		unsupportedCitations,
 		grounded: groundingIssue === undefined,
 		groundingIssue,
 		model: completion.model,

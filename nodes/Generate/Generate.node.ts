@@ -52,7 +52,7 @@ export class Generate implements INodeType {
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to refuse instead of guessing: without sources the model is not asked, and an answer that cites no source becomes the "not enough information" message with grounded = false',
+					'Whether to refuse instead of guessing: without sources the model is not asked, and a text answer that cites no source becomes the "not enough information" message with grounded = false (a JSON answer is kept, with grounded = false, unless the model says the sources lack the answer)',
 			},
 			{
 				displayName: 'Not Enough Information Message',

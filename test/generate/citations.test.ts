@@ -6,6 +6,8 @@ describe('findCitations', () => {
 	it.each([
 		['Plain [1].', [[1]]],
 		['Adjacent [1][3] and glued word[2].', [[1], [3], [2]]],
+		['It costs 5 EUR per month[1].', [[1]]],
+		['Revenue grew in Q3[2].', [[2]]],
 		['Lists [1, 3] and [2;4]', [[1, 3], [2, 4]]],
 		['Ranges [2-4] and [1–2]', [[2, 3, 4], [1, 2]]],
 		['Spaces [ 5 ]', [[5]]],
@@ -26,6 +28,13 @@ describe('findCitations', () => {
 		['a year', 'In [2024] we grew'],
 		['a huge range', 'All of [1-500]'],
 		['a reversed range', '[5-2]'],
+		['an index at 0', 'Zero [0] and items[0]'],
+		['a group with 0', 'See [0, 2] and [0-2]'],
+		['an identifier that is the whole text', 'item[3]'],
+		['an identifier at the start of the text', 'Item[2] is sold out'],
+		['an identifier with an underscore', 'Read row_2[1] first'],
+		['a dotted path', 'Use data.items[2] and $rows[1]'],
+		['a second index after an identifier', 'matrix[1][2] cell'],
 	])('ignores %s', (_name, text) => {
 		expect(numbersIn(text)).toEqual([]);
 	});
@@ -55,7 +64,8 @@ describe('checkCitations', () => {
 		expect(checkCitations('A [1, 7]. B [2-5].', known)).toEqual({ text: 'A [1]. B [2, 3].', cited: [1, 2, 3], unsupported: [4, 5, 7] });
 	});
 
-	it('treats [0] as unsupported and leaves code untouched', () => {
-		expect(checkCitations('Zero [0]. `list[9]` stays.', known)).toEqual({ text: 'Zero. `list[9]` stays.', cited: [], unsupported: [0] });
+	it('leaves indexes and code untouched', () => {
+		const text = 'Zero [0], row_2[7] and `list[9]` stay; Mars [9] goes.';
+		expect(checkCitations(text, known)).toEqual({ text: 'Zero [0], row_2[7] and `list[9]` stay; Mars goes.', cited: [], unsupported: [9] });
 	});
 });

@@ -162,14 +162,76 @@ describe('generate (JSON)', () => {
 		additionalProperties: false,
 	};
 
-	it('requests json_schema, validates, and checks citations inside strings', async () => {
+	it('requests json_schema, validates, and reports citations inside strings without editing them', async () => {
 		server.queueChatReplies('```json\n{"subject": "Free shipping", "body": "It is free [1] on Mars [8]."}\n```');
 		const result = await generate(client, { prompt: 'Draft an email', sources: hits }, { jsonSchema: JSON.stringify(schema) });
 		expect(chatRequests()[0].body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'Email_draft', schema, strict: false } });
-		expect(result.json).toEqual({ subject: 'Free shipping', body: 'It is free [1] on Mars.' });
+		expect(result.json).toEqual({ subject: 'Free shipping', body: 'It is free [1] on Mars [8].' });
 		expect(result.text).toBeUndefined();
 		expect(result.unsupportedCitations).toEqual([8]);
+		expect(result.warnings).toEqual([expect.stringMatching(/cites sources that do not exist \(\[8\]\); JSON values are left as the model wrote them/)]);
 		expect(result.citations.map((c) => c.sourceId)).toEqual(['kb/shipping.md']);
+	});
+
+	describe('with "answer only from sources"', () => {
+		const orderSchema = {
+			type: 'object',
+			properties: {
+				subject: { type: 'string' },
+				path: { type: 'string' },
+				lines: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string', pattern: '^item\\[\\d+\\]$' } }, required: ['sku'] } },
+			},
+			required: ['subject', 'path', 'lines'],
+		};
+		const ask = () => generate(client, { prompt: 'Draft an order email', sources: hits, answerOnlyFromSources: true }, { jsonSchema: orderSchema });
+
+		it('keeps a schema-valid answer that cites nothing, flagged as not grounded', async () => {
+			const reply = { subject: 'Your order', path: 'items[0]', lines: [{ sku: 'item[3]' }, { sku: 'item[12]' }] };
+			server.queueChatReplies(JSON.stringify(reply));
+			const result = await ask();
+			expect(result).toMatchObject({
+				json: reply,
+				citations: [],
+				unsupportedCitations: [],
+				grounded: false,
+				groundingIssue: 'The answer cites none of the sources.',
+				modelCalls: 1,
+			});
+			expect(result.text).toBeUndefined();
+			expect(result.warnings).toEqual([]);
+		});
+
+		it('maps the citations that appear in string values', async () => {
+			server.queueChatReplies('{"subject": "Free shipping [1]", "path": "lines", "lines": [{"sku": "item[3]"}], "note": "Returns too [3], and bikes [7]."}');
+			const result = await ask();
+			expect(result.json).toEqual({ subject: 'Free shipping [1]', path: 'lines', lines: [{ sku: 'item[3]' }], note: 'Returns too [3], and bikes [7].' });
+			expect(result.citations.map((c) => c.n)).toEqual([1, 3]);
+			expect(result.unsupportedCitations).toEqual([7]);
+			expect(result.grounded).toBe(true);
+		});
+
+		it.each([
+			['as the whole reply', NOT_IN_SOURCES_SENTINEL],
+			['inside a string value', `{"subject": "${NOT_IN_SOURCES_SENTINEL}", "path": "", "lines": []}`],
+		])('refuses when the model gives the sentinel %s', async (_where, reply) => {
+			server.queueChatReplies(reply);
+			const result = await ask();
+			expect(result).toMatchObject({
+				json: null,
+				text: 'There is not enough information in the sources to answer this.',
+				grounded: false,
+				groundingIssue: 'The model found no answer in the sources.',
+				modelReply: reply,
+				modelCalls: 1,
+			});
+		});
+
+		it('refuses when the repaired reply gives the sentinel', async () => {
+			const repaired = `{"subject": "${NOT_IN_SOURCES_SENTINEL}", "path": "", "lines": []}`;
+			server.queueChatReplies('{"subject": 1}', repaired);
+			const result = await ask();
+			expect(result).toMatchObject({ json: null, groundingIssue: 'The model found no answer in the sources.', modelReply: repaired, modelCalls: 2 });
+		});
 	});
 
 	it('repairs once by sending the validation problems back', async () => {

@@ -73,6 +73,17 @@ describe('Generate node', () => {
 		expect(server.requestsTo('/chat/completions')[0].body.response_format.type).toBe('json_schema');
 	});
 
+	it('keeps a JSON answer without citations under the default "answer only from sources"', async () => {
+		server.queueChatReplies('{"subject": "Your order", "body": "Line items[0] ships today."}');
+		const result = await run({ parameters: { prompt: 'Draft an email', outputFormat: 'json' } }, [{ json: searchItem }]);
+		expect(result.outputs.Generate[0][0].json).toMatchObject({
+			json: { subject: 'Your order', body: 'Line items[0] ships today.' },
+			grounded: false,
+			groundingIssue: 'The answer cites none of the sources.',
+			unsupportedCitations: [],
+		});
+	});
+
 	it('refuses without calling the model when an item has no sources', async () => {
 		const result = await run({ parameters: { prompt: 'What is the refund policy?' } }, [{ json: { question: 'x' } }]);
 		expect(server.count()).toBe(0);
