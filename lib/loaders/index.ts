@@ -4,7 +4,7 @@ export { detectType } from './detect';
 export { htmlFragmentToMarkdown, htmlToDocument, type HtmlDocument } from './html';
 export { loadSitemapUrls } from './sitemap';
 export { loadText, type TextLoadOptions } from './text';
-export { fetchResource, loadUrl, USER_AGENT, type FetchedResource } from './url';
+export { fetchResource, loadUrl, USER_AGENT, withoutCredentials, type FetchedResource } from './url';
 export type {
 	DetectedType,
 	DocumentKind,

@@ -101,6 +101,34 @@ interface FetchOptions extends UrlLoadOptions {
 	acceptContentType?: (mimeType: string, url: string) => void;
 }
 
+/**
+ * The URL without `user:password@`: credentials belong in the request, never in messages, source IDs or
+ * citations. A text is otherwise kept exactly as typed (not normalised), so source IDs stay what they were.
+ */
+export function withoutCredentials(url: string | URL): string {
+	if (typeof url === 'string') return url.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#\\]*@/i, '$1');
+	const clean = new URL(url.href);
+	clean.username = '';
+	clean.password = '';
+	return clean.href;
+}
+
+/** Percent-decodes a URL part; a malformed escape such as `%E0%A4%A` is kept as written rather than fatal. */
+function decodeOrKeep(text: string): string {
+	try {
+		return decodeURIComponent(text);
+	} catch {
+		return text;
+	}
+}
+
+/** The Basic authorization header for credentials written into a URL, which undici does not send by itself. */
+function basicAuthorization(url: URL): string | undefined {
+	if (!url.username && !url.password) return undefined;
+	const pair = `${decodeOrKeep(url.username)}:${decodeOrKeep(url.password)}`;
+	return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
+}
+
 function internalAddressMessage(url: string, error: InternalAddressError): string {
 	return `${url} resolves to a ${error.rangeName} address ${error.address}; enable 'Allow Internal Network' to fetch it.`;
 }
@@ -140,12 +168,15 @@ export async function fetchResource(url: string, options: FetchOptions = {}): Pr
 		headersTimeout: timeoutMs,
 		bodyTimeout: timeoutMs,
 	});
-	let current: URL;
+	let requested: URL;
 	try {
-		current = new URL(url);
+		requested = new URL(url);
 	} catch {
-		throw new InputError(`"${url}" is not a valid URL; use a full address such as https://example.com/page.`, 'url');
+		throw new InputError(`"${withoutCredentials(url)}" is not a valid URL; use a full address such as https://example.com/page.`, 'url');
 	}
+	// Credentials written into the URL are sent as a header, and only to the origin they were written for.
+	const authorization = basicAuthorization(requested);
+	let current = new URL(withoutCredentials(requested));
 	try {
 		for (let redirects = 0; ; redirects++) {
 			if (current.protocol !== 'http:' && current.protocol !== 'https:') {
@@ -157,19 +188,24 @@ export async function fetchResource(url: string, options: FetchOptions = {}): Pr
 				const range = internalRange(host);
 				if (range) throw new InputError(internalAddressMessage(current.href, new InternalAddressError(host, range)), 'url');
 			}
+			const sameOrigin = current.origin === requested.origin;
 			const response = await request(current, {
 				method: 'GET',
 				dispatcher: agent,
 				signal,
-				headers: { 'user-agent': USER_AGENT, accept: 'text/html,application/xhtml+xml,application/pdf,text/*;q=0.9,*/*;q=0.8' },
+				headers: {
+					'user-agent': USER_AGENT,
+					accept: 'text/html,application/xhtml+xml,application/pdf,text/*;q=0.9,*/*;q=0.8',
+					...(authorization && sameOrigin ? { authorization } : {}),
+				},
 			});
 			const location = response.headers.location;
 			if (response.statusCode >= 300 && response.statusCode < 400 && location) {
 				discard(response.body);
 				if (redirects >= maxRedirects) {
-					throw new InputError(`${url} redirected more than ${maxRedirects} times; open it in a browser to find its final address.`, 'url');
+					throw new InputError(`${withoutCredentials(requested)} redirected more than ${maxRedirects} times; open it in a browser to find its final address.`, 'url');
 				}
-				current = new URL(Array.isArray(location) ? location[0] : location, current);
+				current = new URL(withoutCredentials(new URL(Array.isArray(location) ? location[0] : location, current)));
 				continue;
 			}
 			if (response.statusCode < 200 || response.statusCode >= 300) {
@@ -221,12 +257,13 @@ function refuseUnlessAllowed(allowed: UrlContentKind[]) {
 /** The last path segment, so extension hints work for files served under their own name. */
 function fileNameOf(url: string): string | undefined {
 	const segment = new URL(url).pathname.split('/').pop();
-	return segment ? decodeURIComponent(segment) : undefined;
+	return segment ? decodeOrKeep(segment) : undefined;
 }
 
 /**
  * Fetches a URL and loads it as one document. `sourceId` is the URL as requested (stable across runs even
  * when the server adds redirects); `url` is the page's canonical URL, else the final URL after redirects.
+ * Neither keeps `user:password@` from the URL.
  */
 export async function loadUrl(url: string, options: UrlLoadOptions = {}): Promise<LoadedDocument> {
 	const allowed = options.allowedContentTypes ?? ALL_CONTENT_KINDS;
@@ -238,7 +275,7 @@ export async function loadUrl(url: string, options: UrlLoadOptions = {}): Promis
 		throw new InputError(`${resource.finalUrl} returned ${detected.label}, which is not allowed (allowed: ${allowed.join(', ')}).`, 'url');
 	}
 	const [document] = await loadBinary(
-		{ data: resource.data, fileName, mimeType: resource.mimeType, sourceId: url, url: resource.finalUrl },
+		{ data: resource.data, fileName, mimeType: resource.mimeType, sourceId: withoutCredentials(url), url: resource.finalUrl },
 		{ maxBytes: options.maxBytes ?? DEFAULT_URL_MAX_BYTES, rowsAsDocuments: false, parseTimeoutMs: options.parseTimeoutMs },
 	);
 	return document;

@@ -13,6 +13,13 @@ const internal = { allowInternalNetwork: true };
 let server: Server;
 let base: string;
 const userAgents: string[] = [];
+/** The Authorization header of each request to /private and of each request to the other origin. */
+const authorizations: Array<string | undefined> = [];
+const otherOriginAuthorizations: Array<string | undefined> = [];
+let otherOrigin: Server;
+let otherBase: string;
+const credentials = 'user:secret%20pw';
+const expectedAuthorization = `Basic ${Buffer.from('user:secret pw').toString('base64')}`;
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -72,6 +79,14 @@ const routes: Record<string, Handler> = {
 	'/sitemap-deep.xml': send('application/xml', () => urlset(['/deep'])),
 	'/sitemap.txt': send('text/plain', () => `${base}/x\n${base}/y\n`),
 	'/not-a-sitemap.xml': send('application/xml', '<rss><channel><title>Feed</title></channel></rss>'),
+	'/%E0%A4%A': send('text/plain', 'A page whose name is a broken percent-encoding.'),
+	'/private': (request, response) => {
+		authorizations.push(request.headers.authorization);
+		if (request.headers.authorization === expectedAuthorization) send('text/html', fixture('messy-page.html'))(request, response);
+		else response.writeHead(401, { 'www-authenticate': 'Basic' }).end();
+	},
+	'/private-moved': (_, response) => response.writeHead(302, { location: '/private' }).end(),
+	'/to-other-origin': (_, response) => response.writeHead(302, { location: `${otherBase}/elsewhere` }).end(),
 };
 
 beforeAll(async () => {
@@ -83,11 +98,18 @@ beforeAll(async () => {
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 	base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	otherOrigin = createServer((request, response) => {
+		otherOriginAuthorizations.push(request.headers.authorization);
+		response.writeHead(200, { 'content-type': 'text/plain' }).end('Another origin.');
+	});
+	await new Promise<void>((resolve) => otherOrigin.listen(0, '127.0.0.1', resolve));
+	otherBase = `http://127.0.0.1:${(otherOrigin.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
 	server.closeAllConnections();
-	await new Promise((resolve) => server.close(resolve));
+	otherOrigin.closeAllConnections();
+	await Promise.all([server, otherOrigin].map((each) => new Promise((resolve) => each.close(resolve))));
 });
 
 async function urlError(promise: Promise<unknown>): Promise<string> {
@@ -181,6 +203,53 @@ describe('loadUrl', () => {
 	it('rejects malformed URLs and non-HTTP schemes', async () => {
 		expect(await urlError(loadUrl('not a url'))).toBe('"not a url" is not a valid URL; use a full address such as https://example.com/page.');
 		expect(await urlError(loadUrl('file:///etc/passwd'))).toBe('file:///etc/passwd uses file; only http and https URLs can be fetched.');
+	});
+
+	it('keeps a malformed percent-encoding in the file name as written instead of failing', async () => {
+		const document = await loadUrl(`${base}/%E0%A4%A`, internal);
+		expect(document.text).toBe('A page whose name is a broken percent-encoding.');
+		expect(document.title).toBe('%E0%A4%A');
+	});
+
+	describe('credentials in the URL', () => {
+		const withCredentials = (url: string) => url.replace('http://', `http://${credentials}@`);
+		beforeEach(() => {
+			authorizations.length = 0;
+			otherOriginAuthorizations.length = 0;
+		});
+
+		it('sends them as Basic authorization, keeps them out of sourceId and url, and across same-origin redirects', async () => {
+			const document = await loadUrl(withCredentials(`${base}/private?ref=mail`), internal);
+			expect(authorizations).toEqual([expectedAuthorization]);
+			expect(document.sourceId).toBe(`${base}/private?ref=mail`);
+			expect(JSON.stringify(document)).not.toContain('secret');
+			const moved = await loadUrl(withCredentials(`${base}/private-moved`), internal);
+			expect(moved.sourceId).toBe(`${base}/private-moved`);
+			expect(authorizations).toEqual([expectedAuthorization, expectedAuthorization]);
+		});
+
+		it('does not forward them to another origin on a redirect', async () => {
+			const document = await loadUrl(withCredentials(`${base}/to-other-origin`), internal);
+			expect(document.text).toBe('Another origin.');
+			expect(document.url).toBe(`${otherBase}/elsewhere`);
+			expect(otherOriginAuthorizations).toEqual([undefined]);
+		});
+
+		it('never shows the password in error messages', async () => {
+			const port = (server.address() as AddressInfo).port;
+			const messages = [
+				await urlError(loadUrl(withCredentials(`${base}/missing`), internal)),
+				await urlError(loadUrl(withCredentials(`${base}/page`))),
+				await urlError(loadUrl(withCredentials('http://127.0.0.1:1/gone'), internal)),
+				await urlError(loadUrl(withCredentials(`${base}/loop`), { ...internal, maxRedirects: 1 })),
+				await urlError(loadUrl(withCredentials(`${base}/logo.png`), internal)),
+				await urlError(loadUrl(`http://${credentials}@127.0.0.1:${port}:bad/`)),
+			];
+			expect(messages[0]).toBe(`${base}/missing returned HTTP 404; check that the address is right and publicly reachable.`);
+			expect(messages[2]).toMatch(/^http:\/\/127\.0\.0\.1:1\/gone .*ECONNREFUSED/);
+			expect(messages[5]).toBe(`"http://127.0.0.1:${port}:bad/" is not a valid URL; use a full address such as https://example.com/page.`);
+			for (const message of messages) expect(message).not.toMatch(/secret|user:/);
+		});
 	});
 
 	it('stops when the caller cancels', async () => {

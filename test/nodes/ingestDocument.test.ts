@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import type { IBinaryData, IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { linearWorkflow, runWorkflow, type TestNode } from '../support/n8nHarness';
 import { nodeTypes, useKnowledgeBaseFixture } from './knowledgeBaseNodes';
@@ -283,6 +283,55 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 		expect(missing.error?.message).toMatch(/attachment/);
 	});
 
+	describe('files without a file name (an HTTP Request download)', () => {
+		const download = (text: string, json: IDataObject = {}): INodeExecutionData => ({
+			json,
+			binary: { data: { data: Buffer.from(text).toString('base64'), mimeType: 'text/plain' } },
+		});
+		const files = [
+			download('Spring catalogue: light trail shoes in three colours.', { doc: 'catalogue-spring' }),
+			download('Autumn catalogue: insulated boots for wet weather.', { doc: 'catalogue-autumn' }),
+		];
+		const listSources = async (namespace: string) =>
+			(await run(kb.ingestNode({ operation: 'listSources', returnAll: true, namespace }))).items
+				.map((item) => item.sourceId)
+				.sort();
+
+		it('are identified by a hash of their content, so one does not replace the other', async () => {
+			const result = await run(
+				kb.ingestNode({ operation: 'ingest', source: 'binary', namespace: 'downloads' }),
+				files,
+			);
+			expect(result.error).toBeUndefined();
+			const ids = result.items.map((item) => item.sourceId);
+			expect(ids).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{16}$/), expect.stringMatching(/^sha256:[0-9a-f]{16}$/)]);
+			expect(ids[0]).not.toBe(ids[1]);
+			expect(await listSources('downloads')).toEqual([...ids].sort());
+		});
+
+		it('take the Source ID parameter when it is set', async () => {
+			const node = (namespace: string, binaryPropertyName = 'data') =>
+				kb.ingestNode({
+					operation: 'ingest',
+					source: 'binary',
+					binaryPropertyName,
+					fileSourceId: '={{ $json.doc }}',
+					namespace,
+				});
+			const result = await run(node('named-downloads'), files);
+			expect(result.items).toMatchObject([
+				{ sourceId: 'catalogue-spring', status: 'created' },
+				{ sourceId: 'catalogue-autumn', status: 'created' },
+			]);
+			const twoFields: INodeExecutionData = {
+				json: { doc: 'mail-42' },
+				binary: { ...files[0].binary, attachment: files[1].binary?.data as IBinaryData },
+			};
+			const several = await run(node('named-attachments', 'data, attachment'), [twoFields]);
+			expect(several.items.map((item) => item.sourceId)).toEqual(['mail-42/data', 'mail-42/attachment']);
+		});
+	});
+
 	it('lists the sources of a namespace and deletes one', async () => {
 		await run(ingestText('catalog'), noteItems());
 		const listNode = kb.ingestNode({
@@ -352,6 +401,10 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 						'<html><head><title>Boots</title></head><body><main><h1>Boots</h1><p>Alpine boots keep feet dry in deep snow.</p></main></body></html>',
 					'/sandals':
 						'<html><head><title>Sandals</title></head><body><main><h1>Sandals</h1><p>Cork sandals for hot summer days.</p></main></body></html>',
+					'/wiki/Washington,_D.C.':
+						'<html><head><title>Washington, D.C.</title></head><body><main><h1>Washington, D.C.</h1><p>The capital city on the Potomac river.</p></main></body></html>',
+					'/items?ids=1,2':
+						'<html><head><title>Items</title></head><body><main><h1>Items 1 and 2</h1><p>Two products compared side by side.</p></main></body></html>',
 					'/sitemap.xml': `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>${base}/boots</loc></url><url><loc>${base}/sandals</loc></url><url><loc>${unreachable}</loc></url></urlset>`,
 				};
 				const body = pages[request.url ?? ''];
@@ -389,6 +442,26 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 				status: 'failed',
 				error: expect.stringContaining('ECONNREFUSED'),
 			});
+		});
+
+		it('splits URLs on new lines and spaces, not on the commas inside them, and hides URL passwords', async () => {
+			const hidden = 'http://user:secretpw@127.0.0.1:1/gone';
+			const result = await run(
+				kb.ingestNode({
+					operation: 'ingest',
+					source: 'url',
+					urls: `${base}/wiki/Washington,_D.C.\n  ${base}/items?ids=1,2 ${hidden}\n`,
+					namespace: 'web-commas',
+					options: { allowInternalNetwork: true },
+				}),
+			);
+			expect(result.error).toBeUndefined();
+			expect(result.items).toMatchObject([
+				{ sourceId: `${base}/wiki/Washington,_D.C.`, status: 'created', title: 'Washington, D.C.' },
+				{ sourceId: `${base}/items?ids=1,2`, status: 'created', title: 'Items' },
+				{ sourceId: unreachable, status: 'failed', error: expect.stringContaining('ECONNREFUSED') },
+			]);
+			expect(JSON.stringify(result.items)).not.toContain('secretpw');
 		});
 
 		it('fails the item when its only URL cannot be loaded', async () => {

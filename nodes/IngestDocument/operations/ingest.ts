@@ -9,6 +9,7 @@ import {
 	loadSitemapUrls,
 	loadText,
 	loadUrl,
+	withoutCredentials,
 	type TextLoadOptions,
 } from '../../../lib/loaders';
 import { checkNamespace } from '../../../lib/namespace';
@@ -59,6 +60,17 @@ export const description: INodeProperties[] = [
 		hint: 'Read Files From Disk and HTTP Request put the file in "data". Several files: separate the names with commas, e.g. attachment_0, attachment_1',
 		description:
 			'Name under which the input item carries the file (n8n calls it the binary field; the input panel shows it under Binary)',
+		displayOptions: showFor(['binary']),
+	},
+	{
+		displayName: 'Source ID',
+		name: 'fileSourceId',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. {{ $json.documentId }}',
+		hint: 'Empty: the file name, or a hash of the content when the file has no name (a changed file then counts as a new document)',
+		description:
+			'Identifies the file. Ingesting again with the same ID replaces the earlier version; search results cite it. With several binary fields, each file gets this ID followed by "/" and its field name.',
 		displayOptions: showFor(['binary']),
 	},
 	{
@@ -118,7 +130,8 @@ export const description: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'https://example.com/pricing',
-		description: 'Web pages to ingest, one per line or separated by commas',
+		description:
+			'Web pages to ingest, one per line or separated by spaces. Commas belong to the address (e.g. /wiki/Washington,_D.C.), so they do not separate pages.',
 		displayOptions: showFor(['url']),
 	},
 	{
@@ -389,20 +402,22 @@ async function loadSource(
 ): Promise<LoadedSource> {
 	const source = ctx.getNodeParameter('source', itemIndex) as string;
 	switch (source) {
-		case 'binary':
-			return await loadEach(
-				listOf(ctx.getNodeParameter('binaryPropertyName', itemIndex) as string),
-				1,
-				async (name) => {
-					const binary = ctx.helpers.assertBinaryData(itemIndex, name);
-					const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, name);
-					return await loadBinary({
-						data,
-						fileName: binary.fileName ?? name,
-						mimeType: binary.mimeType,
-					});
-				},
-			);
+		case 'binary': {
+			const fieldNames = listOf(ctx.getNodeParameter('binaryPropertyName', itemIndex) as string);
+			const sourceId = (ctx.getNodeParameter('fileSourceId', itemIndex, '') as string).trim();
+			return await loadEach(fieldNames, 1, async (name) => {
+				const binary = ctx.helpers.assertBinaryData(itemIndex, name);
+				const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, name);
+				// Without a Source ID or file name, lib identifies the file by a hash of its content: the field
+				// name ("data" for every HTTP Request download) would make each new file replace the last.
+				return await loadBinary({
+					data,
+					fileName: binary.fileName || undefined,
+					mimeType: binary.mimeType,
+					sourceId: sourceId && fieldNames.length > 1 ? `${sourceId}/${name}` : sourceId || undefined,
+				});
+			});
+		}
 		case 'text': {
 			const document = loadText(ctx.getNodeParameter('text', itemIndex) as string, {
 				sourceId: (ctx.getNodeParameter('sourceId', itemIndex) as string).trim(),
@@ -413,7 +428,7 @@ async function loadSource(
 		}
 		case 'url':
 			return await loadPages(
-				listOf(ctx.getNodeParameter('urls', itemIndex) as string),
+				urlList(ctx.getNodeParameter('urls', itemIndex) as string),
 				allowInternalNetwork,
 				signal,
 			);
@@ -436,9 +451,12 @@ async function loadSource(
 }
 
 async function loadPages(urls: string[], allowInternalNetwork: boolean, signal?: AbortSignal) {
-	return await loadEach(urls, PAGE_FETCH_CONCURRENCY, async (url) => [
-		await loadUrl(url, { allowInternalNetwork, signal }),
-	]);
+	return await loadEach(
+		urls,
+		PAGE_FETCH_CONCURRENCY,
+		async (url) => [await loadUrl(url, { allowInternalNetwork, signal })],
+		withoutCredentials,
+	);
 }
 
 /**
@@ -449,6 +467,7 @@ async function loadEach(
 	names: string[],
 	concurrency: number,
 	load: (name: string) => Promise<LoadedDocument[]>,
+	sourceIdOf: (name: string) => string = (name) => name,
 ): Promise<LoadedSource> {
 	if (names.length === 1) return { documents: await load(names[0]), failures: [] };
 	const loaded: LoadedDocument[][] = [];
@@ -459,7 +478,7 @@ async function loadEach(
 			try {
 				loaded[index] = await load(names[index]);
 			} catch (error) {
-				failures.push(failedResult(names[index], 'load', error));
+				failures.push(failedResult(sourceIdOf(names[index]), 'load', error));
 			}
 		}
 	};
@@ -479,12 +498,17 @@ function failedResult(sourceId: string, step: 'load' | 'ingest', error: unknown)
 	};
 }
 
-/** Splits a list typed one per line or separated by commas. */
+/** Splits a list of names typed one per line or separated by commas. */
 function listOf(text: string): string[] {
 	return text
 		.split(/[\n,]/)
 		.map((entry) => entry.trim())
 		.filter(Boolean);
+}
+
+/** Splits a list of URLs on white space only: commas are legal inside URLs (`/wiki/Washington,_D.C.`). */
+function urlList(text: string): string[] {
+	return text.split(/\s+/).filter(Boolean);
 }
 
 /**
