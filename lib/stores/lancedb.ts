@@ -53,6 +53,14 @@ export const DEFAULT_VECTOR_INDEX_THRESHOLD = 10_000;
 const OPTIMIZE_AFTER_UNINDEXED_ROWS = 2_000;
 /** Values per `IN (...)` predicate when looking up content hashes or source ids. */
 const LOOKUP_BATCH = 500;
+/**
+ * Other processes (queue-mode workers, the webhook process) commit to the same table: LanceDB then rejects the
+ * later commit as a conflict, or the write carries a schema another process has just extended. Both succeed
+ * when the write is redone on a freshly opened table, after a jittered wait so the writers stop colliding.
+ */
+const WRITE_ATTEMPTS = 5;
+const WRITE_RETRY_BASE_MS = 50;
+const RETRYABLE_WRITE_ERROR = /Retryable commit conflict|Provided schema does not match existing table schema/i;
 
 const EXTRA_TYPES = {
 	s: () => new List(new Field('item', new Utf8(), true)),
@@ -284,12 +292,36 @@ export class LanceDbStore implements VectorStore {
 
 	private serializeWrite<T>(work: () => Promise<T>): Promise<T> {
 		const previous = this.shared.writeQueues.get(this.tableName) ?? Promise.resolve();
-		const run = previous.then(work);
+		const run = previous.then(() => this.retryConflicts(work));
 		this.shared.writeQueues.set(
 			this.tableName,
 			run.catch(() => undefined),
 		);
 		return run;
+	}
+
+	/** Redoes a whole write (each one is idempotent) while it loses to concurrent writers, then gives up clearly. */
+	private async retryConflicts<T>(work: () => Promise<T>): Promise<T> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await work();
+			} catch (error) {
+				const message = error instanceof Error ? error.message : String(error);
+				if (!RETRYABLE_WRITE_ERROR.test(message)) throw error;
+				if (attempt >= WRITE_ATTEMPTS) {
+					throw new Error(
+						`Could not write to LanceDB table "${this.tableName}" in ${this.options.path}: other processes kept ` +
+							`writing to it at the same moment (${WRITE_ATTEMPTS} attempts). Run the workflow again, or let fewer ` +
+							`workflows write to this table at once. Last error: ${message.split('\n')[0]}`,
+					);
+				}
+				// The cached handle may hold the schema and version that lost; reopen to read the winner's.
+				this.table?.close();
+				this.table = undefined;
+				const delay = WRITE_RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random());
+				await new Promise((resolve) => setTimeout(resolve, delay));
+			}
+		}
 	}
 
 	async upsert(chunks: StoredChunk[], signal?: AbortSignal): Promise<void> {

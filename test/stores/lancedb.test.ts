@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 
 import { defaultLanceDbPath, openStore } from '../../lib/stores';
 import { chunk, describeVectorStoreContract, topic } from './contract';
@@ -89,4 +91,34 @@ describe('LanceDB specifics', () => {
 		connection.close();
 		await store.close();
 	});
+
+	it('lets several processes write to one folder at once: commit conflicts and schema races are retried', async () => {
+		// Each worker adds metadata keys of its own, so the writers also race to extend the schema; all start
+		// writing at one agreed moment, since process start-up times differ.
+		const worker = path.join(folder, 'writer.ts');
+		fs.writeFileSync(
+			worker,
+			`import { openStore } from ${JSON.stringify(path.resolve(__dirname, '../../lib/stores'))};
+import { chunk } from ${JSON.stringify(path.resolve(__dirname, 'contract'))};
+const [folder, name, startAt] = process.argv.slice(2);
+(async () => {
+	const store = await openStore({ kind: 'lancedb', path: folder, table: 'multiprocess' });
+	await new Promise((resolve) => setTimeout(resolve, Number(startAt) - Date.now()));
+	for (let index = 0; index < 8; index++) {
+		await store.upsert([chunk({ sourceId: name + '-' + index + '.md', text: 'Writer ' + name + ' part ' + index, extra: { ['key_' + name + '_' + index]: 'x' } })]);
+	}
+	await store.close();
+})().catch((error) => { console.error(String(error)); process.exit(1); });
+`,
+		);
+		const tsx = path.resolve(__dirname, '../../node_modules/.bin/tsx');
+		const run = promisify(execFile);
+		const startAt = String(Date.now() + 3_000);
+		await Promise.all(['a', 'b', 'c'].map((name) => run(tsx, [worker, folder, name, startAt], { timeout: 30_000 })));
+		const store = await openStore({ kind: 'lancedb', path: folder, table: 'multiprocess' });
+		const sources = (await store.listSources('acme')).map((source) => source.sourceId);
+		expect(sources).toHaveLength(24);
+		expect(sources).toContain('c-7.md');
+		await store.close();
+	}, 40_000);
 });
