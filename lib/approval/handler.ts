@@ -24,8 +24,11 @@ export interface ReviewEndpointOptions {
 	store: DecisionStore;
 	content: ReviewContent;
 	policy: ApprovalPolicy;
-	/** The waiting execution and node this endpoint belongs to: a valid link of another review is refused. */
-	binding?: { executionId: string; nodeId: string };
+	/**
+	 * The review this endpoint serves: a valid link of another review is refused — including an earlier review of
+	 * the same node in the same execution (a loop), which only the review id tells apart.
+	 */
+	binding?: { executionId: string; nodeId: string; reviewId: string };
 	now?: () => Date;
 	/** Receives unexpected errors (the page itself shows none of it). */
 	onError?: (error: unknown) => void;
@@ -77,6 +80,9 @@ async function respond(request: ReviewRequest, options: ReviewEndpointOptions): 
 	}
 	const isPost = method === 'POST';
 	const now = options.now?.() ?? new Date();
+	// Under "all must approve" only one text can go out, and picking one reviewer's edit would silently drop the
+	// others': every reviewer approves the draft as it is.
+	const content = options.policy.mode === 'all' ? { ...options.content, allowEdits: false } : options.content;
 	const token = singleString(request.query[TOKEN_PARAM]);
 	const verified = verifyReviewToken(token, options.secret, now);
 	if (!verified.ok) {
@@ -85,7 +91,10 @@ async function respond(request: ReviewRequest, options: ReviewEndpointOptions): 
 	}
 	const { claims } = verified;
 	const { policy, binding, store } = options;
-	if (binding && (binding.executionId !== claims.executionId || binding.nodeId !== claims.nodeId)) {
+	if (
+		binding &&
+		(binding.executionId !== claims.executionId || binding.nodeId !== claims.nodeId || binding.reviewId !== claims.reviewId)
+	) {
 		return LINK_ERRORS.tampered();
 	}
 	if (policy.mode === 'all' && !policy.reviewers.map(normalizeReviewerId).includes(claims.reviewerId)) {
@@ -100,7 +109,7 @@ async function respond(request: ReviewRequest, options: ReviewEndpointOptions): 
 	}
 	if (!isPost) {
 		const page = renderReviewPage({
-			content: options.content,
+			content,
 			reviewerId: claims.reviewerId,
 			formToken: createFormToken(token as string, options.secret),
 			expiresAt: claims.expiresAt,
@@ -108,7 +117,7 @@ async function respond(request: ReviewRequest, options: ReviewEndpointOptions): 
 		return method === 'HEAD' ? { ...page, body: '' } : page;
 	}
 
-	const form = readDecisionForm(request, options.content, token as string, options.secret);
+	const form = readDecisionForm(request, content, token as string, options.secret);
 	if ('status' in form) return form;
 	const decision: ReviewDecision = {
 		...form,

@@ -18,7 +18,7 @@ export {
 	type VerifyResult,
 } from './token';
 export { diffText, normalizeLineBreaks } from './diff';
-export { InMemoryDecisionStore, type DecideResult, type DecisionStore } from './decisionStore';
+export { InMemoryDecisionStore, type DecideResult, type DecisionStore, type InMemoryDecisionStoreOptions } from './decisionStore';
 export { RedisDecisionStore, type RedisDecisionStoreOptions } from './redisDecisionStore';
 export { buildOutcomeItem, computeWaitUntil, DEFAULT_WAIT_HOURS, resolveOutcome, timedOutOutcome, type Resolution } from './outcome';
 export { securityHeaders } from './pages';

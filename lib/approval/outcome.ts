@@ -67,14 +67,10 @@ export function computeWaitUntil(requestedAt: Date, limitHours: number = DEFAULT
 
 /**
  * The item for the Timed out output: the request was not settled in time, the draft goes out unchanged.
- * `decisions` keeps partial approvals recorded under the `all` policy.
+ * `decisions` is always empty, even when some reviewers approved under the `all` policy: n8n resumes a timed-out
+ * execution with the item built when the request was sent, and that resume cannot reach the decision store.
  */
-export function timedOutOutcome(
-	originalDraft: string,
-	requestedAt: string,
-	timedOutAt: Date,
-	decisions: ReviewDecision[] = [],
-): ApprovalOutcomeItem {
+export function timedOutOutcome(originalDraft: string, requestedAt: string, timedOutAt: Date): ApprovalOutcomeItem {
 	return {
 		decision: 'timedOut',
 		reviewer: null,
@@ -87,6 +83,6 @@ export function timedOutOutcome(
 		requestedAt,
 		userAgent: null,
 		ip: null,
-		decisions,
+		decisions: [],
 	};
 }

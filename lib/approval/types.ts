@@ -106,6 +106,9 @@ export interface ApprovalOutcomeItem {
 	requestedAt: string;
 	userAgent: string | null;
 	ip: string | null;
-	/** Every decision recorded for the request (several under the `all` policy). */
+	/**
+	 * Every decision recorded for the request (several under the `all` policy). Empty on timeout: partial approvals
+	 * under `all` are not reported there.
+	 */
 	decisions: ReviewDecision[];
 }

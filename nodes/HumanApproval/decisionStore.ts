@@ -19,7 +19,7 @@ export interface OpenDecisionStore {
  * other webhook processes (queue mode, multi-main) cannot see them, and an "All Must Approve" review still in
  * progress is lost on restart (the reviewers decide again); settled ones have resumed their execution already.
  */
-const processDecisions: DecisionStore = new InMemoryDecisionStore();
+const processDecisions = new InMemoryDecisionStore();
 
 // Decisions answer "already decided" pages: kept while the links are valid and a month after, for late visits.
 const RETENTION_AFTER_EXPIRY_MS = 30 * 24 * 60 * 60 * 1000;
@@ -40,15 +40,19 @@ export async function openDecisionStore(
 	setting: DecisionStoreSetting | undefined,
 	linksExpireAt: Date,
 ): Promise<OpenDecisionStore> {
-	if (setting?.kind !== 'redis') return { store: processDecisions, close: async () => {} };
+	const retentionMs = Math.max(0, linksExpireAt.getTime() - Date.now()) + RETENTION_AFTER_EXPIRY_MS;
+	if (setting?.kind !== 'redis') {
+		const store: DecisionStore = {
+			decideOnce: (key, decision) => processDecisions.decideOnce(key, decision, retentionMs),
+			get: (key) => processDecisions.get(key),
+		};
+		return { store, close: async () => {} };
+	}
 	const client = await createRedisClient(redisConfigFromCredential(await ctx.getCredentials(REDIS_CREDENTIAL)));
 	const store = new RedisDecisionStore(
 		// A Cluster client has the same `eval` and `get` (each call touches one key), the type names Redis only.
 		client as Redis,
-		{
-			keyPrefix: `${setting.keyPrefix}:approval:`,
-			retentionMs: Math.max(0, linksExpireAt.getTime() - Date.now()) + RETENTION_AFTER_EXPIRY_MS,
-		},
+		{ keyPrefix: `${setting.keyPrefix}:approval:`, retentionMs },
 	);
 	return { store, close: async () => await closeClient(client) };
 }

@@ -76,7 +76,8 @@ export const humanApprovalProperties: INodeProperties[] = [
 			{
 				name: 'All Must Approve',
 				value: 'all',
-				description: 'Every reviewer must approve; one rejection rejects',
+				description:
+					'Every reviewer must approve the draft as it is (no edits, so no reviewer\'s change is lost); one rejection rejects',
 			},
 		],
 		default: 'first',
@@ -185,6 +186,8 @@ export const humanApprovalProperties: INodeProperties[] = [
 		type: 'boolean',
 		default: true,
 		description: 'Whether reviewers may edit the draft before approving; the output carries their text and the diff',
+		// Under "All Must Approve" the draft is shown read-only: only one text can go out.
+		displayOptions: { show: { policy: ['first'] } },
 	},
 	{
 		displayName: 'Limit Wait Time',
@@ -192,7 +195,7 @@ export const humanApprovalProperties: INodeProperties[] = [
 		type: 'boolean',
 		default: true,
 		description:
-			'Whether the request ends after a while and the item leaves through "Timed out". Links expire at the same moment.',
+			'Whether the request ends after a while and the item leaves through "Timed out" with the draft unchanged (approvals already given under "All Must Approve" are not listed there). Links expire at the same moment.',
 	},
 	{
 		displayName: 'Wait For',

@@ -70,6 +70,7 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 	const draft = String(ctx.getNodeParameter('draft', 0) ?? '');
 	if (!draft.trim()) throw new InputError('The draft is empty: map the text to review, e.g. {{ $json.text }}.', 'draft');
 
+	const policy = ctx.getNodeParameter('policy', 0) as ReviewState['policy'];
 	const requestedAt = new Date();
 	const waitTill = ctx.getNodeParameter('limitWaitTime', 0)
 		? computeWaitUntil(requestedAt, limitHours(ctx))
@@ -79,8 +80,8 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 		subject: ctx.getNodeParameter('subject', 0) as string,
 		intro: ctx.getNodeParameter('intro', 0, '') as string,
 		context: [...contextFields(ctx), ...sourceFields(ctx.getNodeParameter('sources', 0, ''))],
-		allowEdits: ctx.getNodeParameter('allowEdits', 0) as boolean,
-		policy: ctx.getNodeParameter('policy', 0) as ReviewState['policy'],
+		allowEdits: policy === 'first' && (ctx.getNodeParameter('allowEdits', 0) as boolean),
+		policy,
 		reviewers,
 		requestedAt: requestedAt.toISOString(),
 		expiresAt: waitTill.toISOString(),

@@ -57,7 +57,7 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 				store: decisions.store,
 				content: reviewContent(review, waiting.originalDraft),
 				policy: reviewPolicy(review),
-				binding: { executionId: ctx.getExecutionId(), nodeId: ctx.getNode().id },
+				binding: { executionId: ctx.getExecutionId(), nodeId: ctx.getNode().id, reviewId: review.id },
 				onError: (error) => ctx.logger.error(`Human Approval: a review request failed: ${(error as Error).message}`),
 			},
 		);

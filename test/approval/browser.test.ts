@@ -5,9 +5,9 @@ import { load } from 'cheerio';
 import nodemailer from 'nodemailer';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-import { createReviewLink, InMemoryDecisionStore, newReviewId, renderReviewEmail, type ReviewEndpointOptions } from '../../lib/approval';
+import { createReviewLink, InMemoryDecisionStore, renderReviewEmail, type ReviewEndpointOptions } from '../../lib/approval';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
-import { CLASSIC_XSS, EXECUTION_ID, HOUR_MS, NODE_ID, reviewContent, SECRET, USER_AGENTS } from './support/fixtures';
+import { CLASSIC_XSS, EXECUTION_ID, HOUR_MS, NODE_ID, REVIEW_ID, reviewContent, SECRET, USER_AGENTS } from './support/fixtures';
 import { startReviewServer, type ReviewServer } from './support/reviewServer';
 
 const SCREENSHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
@@ -41,7 +41,7 @@ async function serve(overrides: Partial<ReviewEndpointOptions> = {}): Promise<Re
 		store: new InMemoryDecisionStore(),
 		content: reviewContent(),
 		policy: { mode: 'first' },
-		binding: { executionId: EXECUTION_ID, nodeId: NODE_ID },
+		binding: { executionId: EXECUTION_ID, nodeId: NODE_ID, reviewId: REVIEW_ID },
 		...overrides,
 	};
 	server = await startReviewServer(options);
@@ -49,7 +49,7 @@ async function serve(overrides: Partial<ReviewEndpointOptions> = {}): Promise<Re
 }
 
 function link(baseUrl: string, reviewerId = 'ada.reviewer@example.com'): string {
-	return createReviewLink({ baseUrl, reviewId: newReviewId(), executionId: EXECUTION_ID, nodeId: NODE_ID, reviewerId, expiresAt: Date.now() + 72 * HOUR_MS, secret: SECRET });
+	return createReviewLink({ baseUrl, reviewId: REVIEW_ID, executionId: EXECUTION_ID, nodeId: NODE_ID, reviewerId, expiresAt: Date.now() + 72 * HOUR_MS, secret: SECRET });
 }
 
 /** A page that records everything that would betray an injection or a third-party request. */

@@ -58,8 +58,7 @@ interface Attempt {
 }
 
 /** Opens each reviewer's page once (as a browser would) and prepares `perReviewer` submissions per reviewer. */
-async function prepareAttempts(server: ReviewServer, reviewers: string[], perReviewer: number): Promise<Attempt[]> {
-	const reviewId = newReviewId();
+async function prepareAttempts(server: ReviewServer, reviewId: string, reviewers: string[], perReviewer: number): Promise<Attempt[]> {
 	const attempts: Attempt[] = [];
 	for (const reviewer of reviewers) {
 		const url = createReviewLink({
@@ -103,16 +102,18 @@ describe.each(stores)('50 simultaneous decisions with the %s store', (_name, mak
 	let server: ReviewServer;
 	afterEach(() => server?.close());
 
-	async function serve(policy: ApprovalPolicy): Promise<{ server: ReviewServer; store: DecisionStore }> {
+	/** A fresh review id per test: the Redis store outlives a test. */
+	async function serve(policy: ApprovalPolicy): Promise<{ server: ReviewServer; store: DecisionStore; reviewId: string }> {
 		const store = makeStore();
-		server = await startReviewServer({ secret: SECRET, store, content: reviewContent(), policy, binding: { executionId: EXECUTION_ID, nodeId: NODE_ID } });
-		return { server, store };
+		const reviewId = newReviewId();
+		server = await startReviewServer({ secret: SECRET, store, content: reviewContent(), policy, binding: { executionId: EXECUTION_ID, nodeId: NODE_ID, reviewId } });
+		return { server, store, reviewId };
 	}
 
 	test('first wins: exactly one 200 confirmation, 49 × 409 "already decided", no 500', async () => {
 		const reviewers = ['ada@example.com', 'bob@example.com', 'cy@example.com', 'dee@example.com', 'eli@example.com'];
-		const { server: running } = await serve({ mode: 'first' });
-		const results = await postAll(await prepareAttempts(running, reviewers, 10));
+		const { server: running, reviewId } = await serve({ mode: 'first' });
+		const results = await postAll(await prepareAttempts(running, reviewId, reviewers, 10));
 
 		expect(countBy(results.map((result) => String(result.status)))).toEqual({ '200': 1, '409': 49 });
 		const winner = results.find((result) => result.status === 200);
@@ -124,8 +125,8 @@ describe.each(stores)('50 simultaneous decisions with the %s store', (_name, mak
 
 	test('require all: each reviewer decides once, exactly one response carries the outcome', async () => {
 		const reviewers = ['ada@example.com', 'bob@example.com', 'cy@example.com'];
-		const { server: running } = await serve({ mode: 'all', reviewers });
-		const attempts = (await prepareAttempts(running, reviewers, 17)).map((attempt) => ({ ...attempt, action: 'approve' as const }));
+		const { server: running, reviewId } = await serve({ mode: 'all', reviewers });
+		const attempts = (await prepareAttempts(running, reviewId, reviewers, 17)).map((attempt) => ({ ...attempt, action: 'approve' as const }));
 		const results = await postAll(attempts.slice(0, 50));
 
 		expect(results.some((result) => result.status >= 500)).toBe(false);

@@ -28,7 +28,7 @@ function endpoint(overrides: Partial<ReviewEndpointOptions> = {}): ReviewEndpoin
 		store: new InMemoryDecisionStore(),
 		content: reviewContent(),
 		policy: { mode: 'first' },
-		binding: { executionId: EXECUTION_ID, nodeId: NODE_ID },
+		binding: { executionId: EXECUTION_ID, nodeId: NODE_ID, reviewId: REVIEW_ID },
 		...overrides,
 	};
 }
@@ -217,6 +217,8 @@ describe('refused requests answer with an explained page and decide nothing', ()
 		['truncated token', () => getRequest(token.slice(0, 40)), 400, 'This link is incomplete'],
 		['token given twice', () => ({ ...getRequest(token), query: { [TOKEN_PARAM]: [token, token] } }), 400, 'This link is incomplete'],
 		['link of another execution', () => getRequest(reviewToken({ executionId: '4712' })), 403, 'This link is not valid'],
+		// A loop sends the node's review again in the same execution: the earlier review's link must not decide this one.
+		['link of an earlier review on the same node', () => postRequest(reviewToken({ reviewId: 'earlier-review' }), { action: 'approve' }), 403, 'This link is not valid'],
 		['POST without form token', () => postRequest(token, { action: 'approve' }), 403, 'This form was not sent from your review page'],
 		['POST with a forged form token', () => postRequest(token, { action: 'approve', formToken: 'A'.repeat(64) }), 403, 'This form was not sent from your review page'],
 		['POST with the link token as form token', () => postRequest(token, { action: 'approve', formToken: token }), 403, 'This form was not sent from your review page'],
@@ -294,6 +296,21 @@ describe('"require all reviewers" policy', () => {
 		const late = await handleReviewRequest(getRequest(reviewToken({ reviewerId: 'cy@example.com' })), options);
 		expect(headingOf(late.body)).toBe('This review is already decided');
 		expect(load(late.body)('p').first().text()).toMatch(/^Rejected by bob@example\.com/);
+	});
+
+	test('the draft is read-only even with "allow edits": no reviewer\'s edit can be silently dropped', async () => {
+		const options = endpoint({ content: reviewContent({ allowEdits: true }), policy: { mode: 'all', reviewers } });
+		const edits = { 'ada@example.com': 'Ada version', 'bob@example.com': 'Bob version', 'cy@example.com': 'Cy version' };
+		let last;
+		for (const [reviewerId, finalText] of Object.entries(edits)) {
+			const token = reviewToken({ reviewerId });
+			const page = await handleReviewRequest(getRequest(token), options);
+			expect(load(page.body)('textarea[name="finalText"]').length).toBe(0);
+			expect(load(page.body)('.draft-text').text()).toBe(reviewContent().draft);
+			last = await handleReviewRequest(postRequest(token, { formToken: formTokenOf(page.body), action: 'approve', finalText }), options);
+		}
+		expect(last?.outcome).toMatchObject({ decision: 'approved', finalText: reviewContent().draft, changed: false });
+		expect(last?.outcome?.decisions.map((decision) => decision.finalText)).toEqual(Array(3).fill(reviewContent().draft));
 	});
 
 	test('a valid link of someone who is not a listed reviewer is refused', async () => {
