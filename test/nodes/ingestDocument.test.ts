@@ -43,14 +43,7 @@ const textParameters = (namespace: string) => ({
 const ingestText = (namespace: string, extra?: Partial<TestNode>) =>
 	kb.ingestNode(textParameters(namespace), extra);
 
-async function run(node: TestNode, inputItems?: INodeExecutionData[], withModel = true) {
-	const result = await runWorkflow(linearWorkflow(node), {
-		nodeTypes,
-		credentials: withModel ? kb.modelCredentials : undefined,
-		inputItems,
-	});
-	return { ...result, items: (result.outputs[node.name]?.[0] ?? []).map((item) => item.json) };
-}
+const run = kb.run;
 
 const search = (namespace: string, query: string) =>
 	run(

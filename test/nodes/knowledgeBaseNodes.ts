@@ -18,7 +18,7 @@ import type {
 
 import { IngestDocument } from '../../nodes/IngestDocument/IngestDocument.node';
 import { VectorSearch } from '../../nodes/VectorSearch/VectorSearch.node';
-import { linearWorkflow, type HarnessWorkflow, type TestNode } from '../support/n8nHarness';
+import { linearWorkflow, runWorkflow, type HarnessWorkflow, type TestNode } from '../support/n8nHarness';
 import { startOpenAITestServer, type OpenAITestServer } from '../support/openaiServer';
 
 export const INGEST_TYPE = 'n8n-nodes-symbiotic.ingestDocument';
@@ -128,6 +128,8 @@ export interface KnowledgeBaseFixture {
 	modelCredentials: { symbioticModelApi: Record<string, string | number> };
 	ingestNode(parameters: INodeParameters, extra?: Partial<TestNode>): TestNode;
 	searchNode(parameters: INodeParameters, extra?: Partial<TestNode>): TestNode;
+	/** Runs Start → node through the engine; `items` is the node's first output as plain JSON. */
+	run(node: TestNode, inputItems?: INodeExecutionData[], withModel?: boolean): Promise<Awaited<ReturnType<typeof runWorkflow>> & { items: IDataObject[] }>;
 }
 
 /** Registers beforeAll/afterAll that start the model server and create (then remove) the LanceDB folder. */
@@ -166,5 +168,13 @@ export function useKnowledgeBaseFixture(): KnowledgeBaseFixture {
 		parameters: { ...storeParameters(), ...parameters },
 		...extra,
 	});
+	fixture.run = async (node, inputItems, withModel = true) => {
+		const result = await runWorkflow(linearWorkflow(node), {
+			nodeTypes,
+			credentials: withModel ? fixture.modelCredentials : undefined,
+			inputItems,
+		});
+		return { ...result, items: (result.outputs[node.name]?.[0] ?? []).map((item) => item.json) };
+	};
 	return fixture;
 }

@@ -1,7 +1,7 @@
-import type { IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
 import { NOTHING_FOUND } from '../../nodes/VectorSearch/operations/search';
-import { linearWorkflow, runWorkflow, type TestNode } from '../support/n8nHarness';
+import { runWorkflow, type TestNode } from '../support/n8nHarness';
 import {
 	agentWorkflow,
 	nodeTypes,
@@ -39,14 +39,7 @@ const pages = [
 	},
 ];
 
-async function run(node: TestNode, inputItems?: INodeExecutionData[], withModel = true) {
-	const result = await runWorkflow(linearWorkflow(node), {
-		nodeTypes,
-		credentials: withModel ? kb.modelCredentials : undefined,
-		inputItems,
-	});
-	return { ...result, items: (result.outputs[node.name]?.[0] ?? []).map((item) => item.json) };
-}
+const run = kb.run;
 
 const ingest = (collection: string, withModel: boolean) =>
 	run(
