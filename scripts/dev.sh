@@ -71,6 +71,9 @@ export N8N_RUNNERS_BROKER_PORT="$broker_port"
 export WEBHOOK_URL="${WEBHOOK_URL:-http://localhost:$port/}"
 export N8N_EDITOR_BASE_URL="${N8N_EDITOR_BASE_URL:-http://localhost:$port/}"
 export N8N_DIAGNOSTICS_ENABLED=false
+# As in n8n's Docker image: outside production mode n8n adds stack traces to some error answers, and a
+# reviewer opening a late approval link must never see one.
+export NODE_ENV="${NODE_ENV:-production}"
 export N8N_VERSION_NOTIFICATIONS_ENABLED=false
 export N8N_PERSONALIZATION_ENABLED=false
 export N8N_INSTANCE_OWNER_MANAGED_BY_ENV=true
