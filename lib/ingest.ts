@@ -59,8 +59,9 @@ interface PlannedDocument {
  * Ingests documents incrementally and idempotently.
  *
  * - A document whose version is already completely stored costs no embedding call and no write.
- * - A changed document gets its new chunks written first and its stale chunks deleted after, so a failure
- *   mid-way leaves the previous version searchable; chunk ids are deterministic, so a re-run converges.
+ * - A changed document gets its new chunks written first and its stale chunks deleted after; if the write
+ *   fails mid-way, what was written of the new version is removed again, so search sees the previous version,
+ *   never a mix of both. Chunk ids are deterministic, so a re-run converges.
  * - Chunks whose text is unchanged keep their stored vectors instead of being embedded again.
  * - One document failing does not fail the others: its result says `failed` with the reason.
  */
@@ -110,11 +111,6 @@ async function ingestDistinctSources(docs: LoadedDocument[], options: IngestOpti
 		}
 	}
 	return plans.map((plan) => plan.result);
-}
-
-export async function ingestDocument(doc: LoadedDocument, options: IngestOptions): Promise<DocumentResult> {
-	const [result] = await ingestDocuments([doc], options);
-	return result;
 }
 
 export async function deleteSource(
