@@ -10,12 +10,11 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import nodemailer from 'nodemailer';
 
 import { assertApprovalSecret } from '../../lib/approval';
 import { REDIS_CONNECTION_TEST, testRedisConnection } from '../shared/redisCredential';
 import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
-import { toApprovalCredentials } from './credentials';
+import { createSmtpTransport, toApprovalCredentials } from './credentials';
 import { humanApprovalProperties } from './properties';
 import { sendReviewRequest } from './send';
 import { answerReviewRequest } from './webhook';
@@ -79,15 +78,7 @@ export class HumanApproval implements INodeType {
 					return { status: 'Error', message: (error as Error).message };
 				}
 				if (!credentials.smtpHost) return { status: 'OK', message: 'Secret is valid; no SMTP host set (chat delivery only)' };
-				const transport = nodemailer.createTransport({
-					host: credentials.smtpHost,
-					port: credentials.smtpPort,
-					secure: credentials.smtpSecure,
-					auth: credentials.smtpUser ? { user: credentials.smtpUser, pass: credentials.smtpPassword } : undefined,
-					connectionTimeout: SMTP_TEST_TIMEOUT_MS,
-					greetingTimeout: SMTP_TEST_TIMEOUT_MS,
-					socketTimeout: SMTP_TEST_TIMEOUT_MS,
-				});
+				const transport = createSmtpTransport(credentials, SMTP_TEST_TIMEOUT_MS);
 				try {
 					await transport.verify();
 					return { status: 'OK', message: 'Connection successful' };

@@ -1,3 +1,4 @@
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 export const APPROVAL_CREDENTIAL = 'symbioticApprovalApi';
@@ -31,4 +32,17 @@ export function toApprovalCredentials(data: ICredentialDataDecryptedObject): App
 
 export async function approvalCredentials(ctx: IExecuteFunctions | IWebhookFunctions): Promise<ApprovalCredentials> {
 	return toApprovalCredentials(await ctx.getCredentials(APPROVAL_CREDENTIAL));
+}
+
+/** The credential's SMTP server, with every wait bounded so a silent server cannot hang the execution. */
+export function createSmtpTransport(credentials: ApprovalCredentials, timeoutMs: number): Transporter {
+	return nodemailer.createTransport({
+		host: credentials.smtpHost,
+		port: credentials.smtpPort,
+		secure: credentials.smtpSecure,
+		auth: credentials.smtpUser ? { user: credentials.smtpUser, pass: credentials.smtpPassword } : undefined,
+		connectionTimeout: timeoutMs,
+		greetingTimeout: timeoutMs,
+		socketTimeout: timeoutMs,
+	});
 }

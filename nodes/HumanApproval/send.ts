@@ -1,6 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError, WAIT_INDEFINITELY } from 'n8n-workflow';
-import nodemailer from 'nodemailer';
 
 import {
 	assertApprovalSecret,
@@ -16,7 +15,7 @@ import {
 import { parseListInput } from '../../lib/generate/listInput';
 import { InputError } from '../../lib/types';
 import { itemError, toNodeError, type FieldLabels } from '../shared/perItem';
-import { approvalCredentials, APPROVAL_CREDENTIAL, type ApprovalCredentials } from './credentials';
+import { approvalCredentials, APPROVAL_CREDENTIAL, createSmtpTransport, type ApprovalCredentials } from './credentials';
 import { openDecisionStore, readDecisionStoreSetting } from './decisionStore';
 import type { OutcomeJson, RememberSettings, ReviewState } from './reviewState';
 
@@ -208,15 +207,7 @@ async function sendEmails(
 			description: `Fill in "SMTP Host" and "From Address" in the ${APPROVAL_CREDENTIAL} credential, or send via chat only.`,
 		});
 	}
-	const transport = nodemailer.createTransport({
-		host: credentials.smtpHost,
-		port: credentials.smtpPort,
-		secure: credentials.smtpSecure,
-		auth: credentials.smtpUser ? { user: credentials.smtpUser, pass: credentials.smtpPassword } : undefined,
-		connectionTimeout: SMTP_TIMEOUT_MS,
-		greetingTimeout: SMTP_TIMEOUT_MS,
-		socketTimeout: SMTP_TIMEOUT_MS,
-	});
+	const transport = createSmtpTransport(credentials, SMTP_TIMEOUT_MS);
 	try {
 		for (const { reviewer, url } of links) {
 			const email = renderReviewEmail({ subject: state.subject, intro: state.intro || undefined, draft, context: state.context, reviewUrl: url, expiresAt });
