@@ -4,8 +4,12 @@
  */
 import { checkCitations } from './citations';
 import type { ChatClient, ChatCompletionResult, ResponseFormat, TokenUsage } from './client';
+import { toCustomerJson, toCustomerText, type CustomerTextStyle } from './customerText';
 import { compileJsonSchema, formatProblems, parseJsonReply, type JsonProblem } from './jsonOutput';
+import { DEFAULT_NOT_ENOUGH_INFORMATION, notEnoughInformationText } from './languages';
 import { buildPrompt, DEFAULT_BUDGET, NOT_IN_SOURCES_SENTINEL, type ChatMessage, type NumberedSource, type PromptBudget, type PromptInput, type TrimReport } from './prompt';
+
+export { DEFAULT_NOT_ENOUGH_INFORMATION };
 
 export interface GenerateOptions {
 	/** Context window and tokens reserved for the answer (also sent as the answer's token limit). */
@@ -20,8 +24,13 @@ export interface GenerateOptions {
 	jsonResponseFormat?: ResponseFormat['type'];
 	/** OpenAI strict structured outputs: needs every property required and additionalProperties false. */
 	strictSchema?: boolean;
-	/** Text returned when the sources cannot support an answer (answer-only-from-sources mode). */
+	/**
+	 * Text returned when the sources cannot support an answer (answer-only-from-sources mode). Empty or the English
+	 * default: the default sentence in the answer language (`input.language`), English when it is not recognised.
+	 */
 	notEnoughInformationMessage?: string;
+	/** How `customerText` is made from a text answer: markers removed (default) or renumbered footnotes. */
+	customerTextStyle?: CustomerTextStyle;
 	signal?: AbortSignal;
 }
 
@@ -36,10 +45,17 @@ export interface GenerateResult {
 	/** The answer (text mode), with citations to unknown sources removed. */
 	text?: string;
 	/**
+	 * `text` as the customer should read it (see `toCustomerText`): without `[n]` markers, or with renumbered
+	 * markers and a source list. Absent for a JSON answer; the refusal's is the refusal text itself.
+	 */
+	customerText?: string;
+	/**
 	 * The parsed, schema-valid answer (JSON mode), exactly as the model sent it: citations to unknown sources are
 	 * reported but not removed, because editing a validated value can break its schema (`pattern`, `minLength`…).
 	 */
 	json?: unknown;
+	/** `json` with the citation markers removed from every string value (JSON mode; not re-validated). */
+	customerJson?: unknown;
 	/** Valid citations in order of first appearance, mapped to their sources. */
 	citations: Citation[];
 	/** Cited numbers that match no source; removed from a text answer, only reported (and warned about) for JSON. */
@@ -78,8 +94,6 @@ export class JsonOutputError extends Error {
 	}
 }
 
-export const DEFAULT_NOT_ENOUGH_INFORMATION = 'There is not enough information in the sources to answer this.';
-
 const REPAIR_REQUEST = (problems: JsonProblem[]) =>
 	`Your reply does not match the required JSON Schema:\n${formatProblems(problems)}\n` +
 	'Reply again with only the corrected JSON value: no explanations, no Markdown fences.';
@@ -96,7 +110,7 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 	const budget = options.budget ?? DEFAULT_BUDGET;
 	const validator = options.jsonSchema === undefined ? undefined : compileJsonSchema(options.jsonSchema);
 	const prompt = buildPrompt({ ...input, jsonSchema: validator?.schema }, budget);
-	const notEnoughInformation = options.notEnoughInformationMessage?.trim() || DEFAULT_NOT_ENOUGH_INFORMATION;
+	const notEnoughInformation = notEnoughInformationText(options.notEnoughInformationMessage, input.language);
 	const usage: TokenUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
 	const warnings: string[] = [];
 	const base = { sources: prompt.sources, trimmed: prompt.trimmed, usage, warnings };
@@ -107,7 +121,8 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 		...base,
 		// In JSON mode there is no valid JSON to give; `json: null` plus the message keeps the item readable.
 		text: notEnoughInformation,
-		...(validator ? { json: null } : {}),
+		customerText: notEnoughInformation,
+		...(validator ? { json: null, customerJson: null } : {}),
 		citations: [],
 		unsupportedCitations: [],
 		grounded: false,
@@ -202,7 +217,9 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 	}
 	return {
 		...base,
-		...(validator ? { json } : { text }),
+		...(validator
+			? { json, customerJson: toCustomerJson(json) }
+			: { text, customerText: toCustomerText(text ?? '', prompt.sources, options.customerTextStyle ?? 'remove', input.language) }),
 		citations,
 		unsupportedCitations,
 		grounded: groundingIssue === undefined,

@@ -11,6 +11,22 @@ export {
 	type TokenUsage,
 } from './client';
 export { DEFAULT_NOT_ENOUGH_INFORMATION, generate, JsonOutputError, type Citation, type GenerateOptions, type GenerateResult } from './generate';
+export {
+	CUSTOMER_TEXT_STYLES,
+	customerSourcesFromItem,
+	toCustomerJson,
+	toCustomerText,
+	type CustomerTextSource,
+	type CustomerTextStyle,
+} from './customerText';
+export {
+	ANSWER_LANGUAGES,
+	notEnoughInformationText,
+	recognizeLanguage,
+	sourcesHeading,
+	type AnswerLanguage,
+	type AnswerLanguageTexts,
+} from './languages';
 export { parseListInput } from './listInput';
 export { compileJsonSchema, parseJsonReply, type JsonProblem, type JsonSchemaValidator } from './jsonOutput';
 export {

@@ -60,6 +60,8 @@ export class Generate implements INodeType {
 				type: 'string',
 				default: 'There is not enough information in the sources to answer this.',
 				displayOptions: { show: { answerOnlyFromSources: [true] } },
+				description:
+					'Left as is (or empty), it follows the Language option: French, German, Spanish, Italian, Portuguese and Dutch get the same sentence in that language',
 			},
 			{
 				displayName: 'Output Format',
@@ -95,6 +97,22 @@ export class Generate implements INodeType {
 						description: "The model's context size in tokens; sources, history and examples are trimmed to fit",
 					},
 					{
+						displayName: 'Customer Text',
+						name: 'customerTextStyle',
+						type: 'options',
+						options: [
+							{ name: 'Remove Citations', value: 'remove', description: 'The answer without its [n] markers' },
+							{
+								name: 'Footnotes With Links',
+								value: 'footnotes',
+								description: 'Markers renumbered [1], [2]… by first use, then a list of the cited sources with their links',
+							},
+						],
+						default: 'remove',
+						description:
+							'How the "customerText" output is made from the cited "text": use customerText in what the customer receives, text for reviewers',
+					},
+					{
 						displayName: 'Examples',
 						name: 'examples',
 						type: 'json',
@@ -127,6 +145,8 @@ export class Generate implements INodeType {
 						type: 'string',
 						default: '',
 						placeholder: 'e.g. German',
+						description:
+							'The language of the answer (a name or a code such as fr-FR); also that of the default "not enough information" message and of the customer text\'s source list',
 					},
 					{
 						displayName: 'Max Output Tokens',

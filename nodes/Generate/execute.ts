@@ -3,7 +3,15 @@
  */
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { createChatClient, generate, parseListInput, type ChatClient, type ChatClientOptions, type PromptInput } from '../../lib/generate';
+import {
+	createChatClient,
+	generate,
+	parseListInput,
+	type ChatClient,
+	type ChatClientOptions,
+	type CustomerTextStyle,
+	type PromptInput,
+} from '../../lib/generate';
 import { executePerItem, type FieldLabels } from '../shared/perItem';
 
 /** Same credential as the knowledge-base nodes; named here so this node does not load the store modules. */
@@ -23,6 +31,7 @@ const fieldLabels: FieldLabels = {
 
 interface GenerateNodeOptions {
 	contextWindow?: number;
+	customerTextStyle?: CustomerTextStyle;
 	examples?: unknown;
 	history?: unknown;
 	jsonResponseFormat?: 'json_schema' | 'json_object';
@@ -79,6 +88,7 @@ export async function executeGenerate(ctx: IExecuteFunctions): Promise<INodeExec
 			jsonResponseFormat: options.jsonResponseFormat,
 			strictSchema: options.strictSchema,
 			notEnoughInformationMessage: answerOnlyFromSources ? parameter<string>('notEnoughInformationMessage', '') : undefined,
+			customerTextStyle: options.customerTextStyle,
 			signal: ctx.getExecutionCancelSignal?.(),
 		});
 		// JSON round trip drops `undefined` fields, which n8n's item view would otherwise show as empty.

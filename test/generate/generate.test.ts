@@ -101,6 +101,19 @@ describe('generate (text)', () => {
 		expect(result.grounded).toBe(true);
 	});
 
+	it('adds the customer text: markers removed by default, or renumbered footnotes in the answer language', async () => {
+		const reply = 'Returns are free for 30 days [3], and shipping above 50 EUR [1][3]. Gift cards: stores only [2].';
+		server.queueChatReplies(reply, reply);
+		const removed = await generate(client, { prompt: 'Costs?', sources: hits });
+		expect(removed.text).toBe(reply);
+		expect(removed.customerText).toBe('Returns are free for 30 days, and shipping above 50 EUR. Gift cards: stores only.');
+		const footnoted = await generate(client, { prompt: 'Costs?', sources: hits, language: 'de-DE' }, { customerTextStyle: 'footnotes' });
+		expect(footnoted.customerText).toBe(
+			'Returns are free for 30 days [1], and shipping above 50 EUR [2, 1]. Gift cards: stores only [3].\n\n' +
+				'Quellen:\n[1] Returns — https://acme.test/returns\n[2] Shipping — https://acme.test/shipping\n[3] Gift cards',
+		);
+	});
+
 	it('flags an answer that cites nothing as not grounded, and warns when the answer was cut', async () => {
 		server.queueChatReplies({ content: 'Probably free, I think', finishReason: 'length' });
 		const result = await generate(client, { prompt: 'Shipping?', sources: hits });
@@ -138,6 +151,17 @@ describe('generate (answer only from sources)', () => {
 			modelReply: NOT_IN_SOURCES_SENTINEL,
 			modelCalls: 1,
 		});
+	});
+
+	it.each([
+		['French', undefined, 'Les sources disponibles ne contiennent pas suffisamment d’informations pour répondre à cette question.'],
+		['fr-FR', 'There is not enough information in the sources to answer this.', 'Les sources disponibles ne contiennent pas suffisamment d’informations pour répondre à cette question.'],
+		['Deutsch', '  ', 'Die vorliegenden Quellen enthalten nicht genügend Informationen, um diese Frage zu beantworten.'],
+		['Klingon', undefined, 'There is not enough information in the sources to answer this.'],
+		['French', 'Désolé, je n’ai pas la réponse.', 'Désolé, je n’ai pas la réponse.'],
+	])('refuses for answer language %j and message %j in the right words', async (language, message, expected) => {
+		const result = await generate(client, { prompt: 'Refunds?', sources: [], answerOnlyFromSources: true, language }, { notEnoughInformationMessage: message });
+		expect(result).toMatchObject({ text: expected, customerText: expected, grounded: false });
 	});
 
 	it('refuses an answer without a valid citation, keeping the reply and the fake numbers for review', async () => {
@@ -208,6 +232,8 @@ describe('generate (JSON)', () => {
 			expect(result.citations.map((c) => c.n)).toEqual([1, 3]);
 			expect(result.unsupportedCitations).toEqual([7]);
 			expect(result.grounded).toBe(true);
+			expect(result.customerJson).toEqual({ subject: 'Free shipping', path: 'lines', lines: [{ sku: 'item[3]' }], note: 'Returns too, and bikes.' });
+			expect(result.customerText).toBeUndefined();
 		});
 
 		it.each([
@@ -218,7 +244,9 @@ describe('generate (JSON)', () => {
 			const result = await ask();
 			expect(result).toMatchObject({
 				json: null,
+				customerJson: null,
 				text: 'There is not enough information in the sources to answer this.',
+				customerText: 'There is not enough information in the sources to answer this.',
 				grounded: false,
 				groundingIssue: 'The model found no answer in the sources.',
 				modelReply: reply,

@@ -51,6 +51,7 @@ describe('Generate node', () => {
 		const [item] = result.outputs.Generate[0];
 		expect(item.json).toMatchObject({
 			text: 'Yes, above 50 EUR [1]. Also free on the moon.',
+			customerText: 'Yes, above 50 EUR. Also free on the moon.',
 			citations: [{ n: 1, sourceId: 'kb/shipping.md', title: 'Shipping', url: 'https://acme.test/shipping' }],
 			unsupportedCitations: [5],
 			grounded: true,
@@ -66,10 +67,28 @@ describe('Generate node', () => {
 		expect(request.body.messages[3].content).toMatch(/^Sources:\n\n\[1\] Shipping — https:\/\/acme\.test\/shipping\nShipping is free[\s\S]*\[2\] Gift cards\n[\s\S]*Is shipping free\?$/);
 	});
 
+	it('gives the customer text with renumbered footnotes when asked', async () => {
+		server.queueChatReplies('Gift cards are sold in stores [2]; shipping is free above 50 EUR [1][2].\n\nKind regards');
+		const result = await run(
+			{ parameters: { prompt: '={{ $json.query }}', options: { customerTextStyle: 'footnotes', language: 'fr-FR' } } },
+			[{ json: searchItem }],
+		);
+		const [item] = result.outputs.Generate[0];
+		expect(item.json.text).toBe('Gift cards are sold in stores [2]; shipping is free above 50 EUR [1][2].\n\nKind regards');
+		expect(item.json.customerText).toBe(
+			'Gift cards are sold in stores [1]; shipping is free above 50 EUR [2, 1].\n\nKind regards\n\n' +
+				'Sources\u00a0:\n[1] Gift cards\n[2] Shipping — https://acme.test/shipping',
+		);
+	});
+
 	it('returns validated JSON in JSON mode', async () => {
 		server.queueChatReplies('{"subject": "Free shipping", "body": "Above 50 EUR [1]."}');
 		const result = await run({ parameters: { prompt: 'Draft an email', outputFormat: 'json' } }, [{ json: searchItem }]);
-		expect(result.outputs.Generate[0][0].json).toMatchObject({ json: { subject: 'Free shipping', body: 'Above 50 EUR [1].' }, grounded: true });
+		expect(result.outputs.Generate[0][0].json).toMatchObject({
+			json: { subject: 'Free shipping', body: 'Above 50 EUR [1].' },
+			customerJson: { subject: 'Free shipping', body: 'Above 50 EUR.' },
+			grounded: true,
+		});
 		expect(server.requestsTo('/chat/completions')[0].body.response_format.type).toBe('json_schema');
 	});
 
@@ -92,6 +111,19 @@ describe('Generate node', () => {
 			grounded: false,
 			modelCalls: 0,
 		});
+	});
+
+	it('refuses in the answer language when the message is left at its default, and keeps a typed one', async () => {
+		const french = 'Les sources disponibles ne contiennent pas suffisamment d’informations pour répondre à cette question.';
+		server.queueChatReplies('NOT_ENOUGH_INFORMATION');
+		const defaulted = await run({ parameters: { prompt: 'Do you sell bikes?', options: { language: 'Français' } } }, [{ json: searchItem }]);
+		expect(defaulted.outputs.Generate[0][0].json).toMatchObject({ text: french, customerText: french, grounded: false, modelCalls: 1 });
+
+		const typed = await run(
+			{ parameters: { prompt: 'Do you sell bikes?', notEnoughInformationMessage: 'Nous revenons vers vous très vite.', options: { language: 'fr' } } },
+			[{ json: { question: 'x' } }],
+		);
+		expect(typed.outputs.Generate[0][0].json).toMatchObject({ text: 'Nous revenons vers vous très vite.', customerText: 'Nous revenons vers vous très vite.' });
 	});
 
 	it('turns a failing item into an error item with Continue On Fail, and stops without it', async () => {
