@@ -6,7 +6,8 @@ import { readDocx } from './docx';
 import { htmlToDocument } from './html';
 import { assertLoadableSize, DEFAULT_MAX_BINARY_BYTES, DEFAULT_PARSE_TIMEOUT_MS } from './limits';
 import { readPdf } from './pdf';
-import { parseCsvRecords, parseJsonRecords, recordToText, rowIds } from './records';
+import { type CsvRecords, parseCsvRecords, parseJsonRecords, recordToText, rowIds } from './records';
+import type { SkipReport } from './skipped';
 import { loadText } from './text';
 import type { LoadOptions } from './types';
 
@@ -67,20 +68,50 @@ export async function loadBinary(input: BinaryInput, options: LoadOptions = {}):
 		case 'csv':
 		case 'json': {
 			const text = decodeText(data);
-			const rows = type.kind === 'csv' ? parseCsvRecords(name, text) : parseJsonRecords(name, text);
+			const csv = type.kind === 'csv' ? parseCsvRecords(name, text) : undefined;
+			const rows = csv ? csv.rows : parseJsonRecords(name, text);
 			const texts = rows.map(recordToText);
 			if (!texts.some(Boolean)) throw new InputError(`${name} has no rows with values.`);
 			const title = titleFromFileName(fileName);
-			if (options.rowsAsDocuments === false) {
+			const rowsAsDocuments = options.rowsAsDocuments !== false;
+			// Rows are named as their documents are (`file.csv#17`), or by number within one whole-file document.
+			const ids = rowsAsDocuments ? rowIds(name, rows, options.idField) : undefined;
+			const rowName = (index: number): string => (ids ? `${sourceId}#${ids[index]}` : `${sourceId} row ${index + 1}`);
+			if (csv) reportCsvLosses(csv, rowName, options.skipped);
+			if (!rowsAsDocuments) {
 				const joined = texts.filter(Boolean).join('\n\n');
 				return [{ ...base, text: joined, title, metadata: { rowCount: rows.length } }];
 			}
-			const ids = rowIds(name, rows, options.idField);
+			// A row without any value has nothing to store; in one whole-file document it simply adds nothing.
+			options.skipped?.add({
+				unit: 'row',
+				reason: 'no text extracted',
+				advice: 'Nothing to include: these rows have no values; fill them in the file if they should be stored',
+				examples: texts.flatMap((rowText, index) => (rowText ? [] : [rowName(index)])),
+			});
 			return rows.flatMap((_, index) =>
 				texts[index]
-					? [{ ...base, sourceId: `${sourceId}#${ids[index]}`, text: texts[index], title, metadata: { row: index + 1 } }]
+					? [{ ...base, sourceId: rowName(index), text: texts[index], title, metadata: { row: index + 1 } }]
 					: [],
 			);
 		}
 	}
+}
+
+/** Values the CSV's header row gives no name to, or hides behind a repeated name, are not stored: say so. */
+function reportCsvLosses(csv: CsvRecords, rowName: (index: number) => string, skipped: SkipReport | undefined): void {
+	skipped?.add({
+		unit: 'row',
+		partial: true,
+		reason: `values beyond the header's ${csv.columns.length} columns left out`,
+		advice: 'Add a name for every column to the header (first) row of the file, then ingest it again',
+		examples: csv.rowsWithExtraValues.map(rowName),
+	});
+	skipped?.add({
+		unit: 'row',
+		partial: true,
+		reason: `values of the repeated column ${csv.repeatedColumns.map((column) => `"${column}"`).join(', ')} left out (only the last such column is kept)`,
+		advice: 'Give every column in the header (first) row its own name, then ingest it again',
+		examples: csv.rowsWithHiddenValues.map(rowName),
+	});
 }

@@ -16,7 +16,7 @@ export function assertLoadableSize(name: string, size: number, maxBytes: number)
 	if (size > maxBytes) {
 		throw new InputError(
 			`${name} is ${formatMegabytes(size)}, larger than the ${formatMegabytes(maxBytes)} limit; ` +
-				'split it into smaller files or raise the maximum size option.',
+				'split it into smaller files or texts (this limit has no option).',
 		);
 	}
 }

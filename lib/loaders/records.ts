@@ -40,20 +40,56 @@ function guessDelimiter(text: string): string {
 	);
 }
 
-export function parseCsvRecords(name: string, text: string): RecordRow[] {
+/** CSV rows, and the rows that lost values to the header (reported, since the parser alone would drop them). */
+export interface CsvRecords {
+	rows: RecordRow[];
+	/** Names in the header row: one per column. */
+	columns: string[];
+	/** 0-based indexes of rows with values beyond the header's columns, which have no name and are left out. */
+	rowsWithExtraValues: number[];
+	/** Header names used for more than one column: only the last such column's value is kept. */
+	repeatedColumns: string[];
+	/** 0-based indexes of rows where a repeated column name hid a different, non-empty value. */
+	rowsWithHiddenValues: number[];
+}
+
+/**
+ * Rows as `{ column: value }`, exactly as csv-parse's `columns: true` builds them (so stored documents keep
+ * their fingerprints), but parsed as arrays so that the values such a mapping drops are known.
+ */
+export function parseCsvRecords(name: string, text: string): CsvRecords {
+	let records: string[][];
 	try {
-		return parseCsv(text, {
-			columns: true,
+		records = parseCsv(text, {
 			bom: true,
 			delimiter: guessDelimiter(text),
 			skip_empty_lines: true,
 			relax_column_count: true,
 			relax_quotes: true,
 			trim: true,
-		}) as RecordRow[];
+		}) as string[][];
 	} catch (error) {
 		throw new InputError(`${name} could not be read as CSV: ${(error as Error).message}.`);
 	}
+	const [columns = [], ...lines] = records;
+	const result: CsvRecords = { rows: [], columns, rowsWithExtraValues: [], repeatedColumns: [], rowsWithHiddenValues: [] };
+	result.repeatedColumns = [...new Set(columns.filter((column, index) => columns.indexOf(column) !== index))];
+	lines.forEach((fields, rowIndex) => {
+		const row: RecordRow = {};
+		let hidden = false;
+		fields.forEach((value, index) => {
+			if (index >= columns.length) return;
+			const column = columns[index];
+			const earlier = Object.prototype.hasOwnProperty.call(row, column) ? row[column] : undefined;
+			if (earlier !== undefined && earlier !== '' && earlier !== value) hidden = true;
+			// An own property even for a column named `__proto__`, as csv-parse makes it.
+			Object.defineProperty(row, column, { value, enumerable: true, writable: true, configurable: true });
+		});
+		if (fields.slice(columns.length).some((value) => value !== '')) result.rowsWithExtraValues.push(rowIndex);
+		if (hidden) result.rowsWithHiddenValues.push(rowIndex);
+		result.rows.push(row);
+	});
+	return result;
 }
 
 /** A JSON array gives its elements as rows; any other JSON value is one row. */

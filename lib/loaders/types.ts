@@ -1,4 +1,5 @@
 /** Options and results of the loaders; the shared document shape is `LoadedDocument` in lib/types.ts. */
+import type { SkipReport } from './skipped';
 
 export type DocumentKind = 'pdf' | 'docx' | 'html' | 'markdown' | 'text' | 'csv' | 'json';
 
@@ -22,6 +23,8 @@ export interface LoadOptions {
 	idField?: string;
 	/** Longest time a PDF or DOCX may take to parse, in ms. Default 60000. */
 	parseTimeoutMs?: number;
+	/** Receives what the load leaves out (rows without values, values beyond the CSV header's columns). */
+	skipped?: SkipReport;
 }
 
 /** Content families a URL may return; anything else is refused before its body is read. */
@@ -42,6 +45,12 @@ export interface UrlLoadOptions {
 	signal?: AbortSignal;
 	/** Longest time a downloaded PDF or DOCX may take to parse, in ms. Default 60000. */
 	parseTimeoutMs?: number;
+	/**
+	 * Receives what the load leaves out (sitemap pages beyond Max Pages, duplicates, unreadable nested
+	 * sitemaps, CSV values beyond the header). Without one, a sitemap walk stops at `maxPages` and a nested
+	 * sitemap that cannot be read fails the whole walk.
+	 */
+	skipped?: SkipReport;
 }
 
 export interface SitemapLoadOptions extends UrlLoadOptions {

@@ -14,13 +14,20 @@ import { Agent, type Dispatcher, request } from 'undici';
 import { InputError, type LoadedDocument } from '../types';
 import { loadBinary } from './binary';
 import { detectType } from './detect';
-import { formatMegabytes, MEGABYTE } from './limits';
+import { DEFAULT_MAX_BINARY_BYTES, formatMegabytes, MEGABYTE } from './limits';
 import type { UrlContentKind, UrlLoadOptions } from './types';
 
 export const USER_AGENT = 'n8n-nodes-symbiotic/0.1 (document loader for n8n; +https://www.npmjs.com/package/n8n-nodes-symbiotic)';
 export const DEFAULT_URL_TIMEOUT_MS = 15_000;
 export const DEFAULT_URL_MAX_BYTES = 10 * MEGABYTE;
 export const DEFAULT_MAX_REDIRECTS = 5;
+/**
+ * The download limit has no option in the node; a larger file can still come in through the file route,
+ * whose limit is higher.
+ */
+const TOO_BIG_ADVICE =
+	'the download limit has no option: download it with an HTTP Request node and ingest it with Source "File From Input" ' +
+	`(up to ${formatMegabytes(DEFAULT_MAX_BINARY_BYTES)}), or pick a smaller document.`;
 
 const ALL_CONTENT_KINDS: UrlContentKind[] = ['html', 'text', 'markdown', 'pdf', 'docx', 'json', 'csv'];
 const CONTENT_KIND_BY_MIME: Record<string, UrlContentKind> = {
@@ -148,7 +155,7 @@ async function readCapped(body: ResponseBody, url: string, maxBytes: number): Pr
 		size += part.length;
 		if (size > maxBytes) {
 			discard(body);
-			throw new InputError(`${url} is larger than ${formatMegabytes(maxBytes)}; raise the maximum download size or pick a smaller document.`, 'url');
+			throw new InputError(`${url} is larger than ${formatMegabytes(maxBytes)}; ${TOO_BIG_ADVICE}`, 'url');
 		}
 		parts.push(part);
 	}
@@ -223,7 +230,7 @@ export async function fetchResource(url: string, options: FetchOptions = {}): Pr
 			const declaredLength = Number(response.headers['content-length']);
 			if (declaredLength > maxBytes) {
 				discard(response.body);
-				throw new InputError(`${current.href} is larger than ${formatMegabytes(maxBytes)} (${formatMegabytes(declaredLength)}); raise the maximum download size or pick a smaller document.`, 'url');
+				throw new InputError(`${current.href} is larger than ${formatMegabytes(maxBytes)} (${formatMegabytes(declaredLength)}); ${TOO_BIG_ADVICE}`, 'url');
 			}
 			const data = await readCapped(response.body, current.href, maxBytes);
 			return { data, finalUrl: current.href, mimeType };
@@ -276,7 +283,7 @@ export async function loadUrl(url: string, options: UrlLoadOptions = {}): Promis
 	}
 	const [document] = await loadBinary(
 		{ data: resource.data, fileName, mimeType: resource.mimeType, sourceId: withoutCredentials(url), url: resource.finalUrl },
-		{ maxBytes: options.maxBytes ?? DEFAULT_URL_MAX_BYTES, rowsAsDocuments: false, parseTimeoutMs: options.parseTimeoutMs },
+		{ maxBytes: options.maxBytes ?? DEFAULT_URL_MAX_BYTES, rowsAsDocuments: false, parseTimeoutMs: options.parseTimeoutMs, skipped: options.skipped },
 	);
 	return document;
 }

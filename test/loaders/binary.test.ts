@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { detectType, loadBinary } from '../../lib/loaders';
+import { detectType, loadBinary, SkipReport } from '../../lib/loaders';
 import { InputError } from '../../lib/types';
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, '../fixtures/loaders', name));
@@ -173,6 +173,66 @@ describe('loadBinary: CSV and JSON rows', () => {
 		expect(missing.message).toMatch(/row 1 has no value in the ID column "mail"/);
 	});
 
+	describe('reports what it leaves out', () => {
+		const load = async (text: string, fileName: string, options: { rowsAsDocuments?: boolean } = {}) => {
+			const skipped = new SkipReport();
+			const documents = await loadBinary({ data: Buffer.from(text), fileName }, { ...options, skipped });
+			return { documents, skipped: skipped.list(), summary: skipped.summary() };
+		};
+
+		it('rows without any value: skipped, "no text extracted"', async () => {
+			const { documents, skipped, summary } = await load('name,city\nAda,London\n,\nBob,Paris\n , \n', 'people.csv');
+			expect(documents.map((document) => document.sourceId)).toEqual(['people.csv#1', 'people.csv#3']);
+			expect(skipped).toEqual([
+				{
+					count: 2,
+					reason: 'no text extracted',
+					advice: 'Nothing to include: these rows have no values; fill them in the file if they should be stored',
+					examples: ['people.csv#2', 'people.csv#4'],
+				},
+			]);
+			expect(summary).toBe('2 rows skipped (no text extracted) — nothing to include: these rows have no values; fill them in the file if they should be stored');
+			const json = await load(JSON.stringify([{ sku: 'A' }, null, {}, { sku: 'B' }]), 'products.json');
+			expect(json.documents).toHaveLength(2);
+			expect(json.skipped).toEqual([expect.objectContaining({ count: 2, reason: 'no text extracted', examples: ['products.json#2', 'products.json#3'] })]);
+		});
+
+		it('values beyond the header\'s columns, which have no name', async () => {
+			const csv = 'name,city\nAda,London,UK,+44\nBob,Paris\nCy,Rome,\n';
+			const { documents, skipped, summary } = await load(csv, 'people.csv');
+			expect(documents[0].text).toBe('name: Ada\ncity: London');
+			expect(skipped).toEqual([
+				{
+					count: 1,
+					reason: "values beyond the header's 2 columns left out",
+					advice: 'Add a name for every column to the header (first) row of the file, then ingest it again',
+					examples: ['people.csv#1'],
+				},
+			]);
+			expect(summary).toMatch(/^1 row cut \(values beyond the header's 2 columns left out\) — add a name/);
+			// One document for the whole file: rows are named by number.
+			const whole = await load(csv, 'people.csv', { rowsAsDocuments: false });
+			expect(whole.skipped).toEqual([expect.objectContaining({ count: 1, examples: ['people.csv row 1'] })]);
+		});
+
+		it('values hidden by a repeated column name (only the last such column is kept)', async () => {
+			const { documents, skipped } = await load('name,phone,phone\nAda,111,222\nBob,,333\nCy,444,444\n', 'people.csv');
+			expect(documents[0].text).toBe('name: Ada\nphone: 222');
+			expect(skipped).toEqual([
+				{
+					count: 1,
+					reason: 'values of the repeated column "phone" left out (only the last such column is kept)',
+					advice: 'Give every column in the header (first) row its own name, then ingest it again',
+					examples: ['people.csv#1'],
+				},
+			]);
+		});
+
+		it('nothing for a clean file', async () => {
+			expect((await load(csv, 'crm.csv')).skipped).toEqual([]);
+		});
+	});
+
 	it('refuses invalid JSON with the parser reason', async () => {
 		const error = await loadError(loadBinary({ data: Buffer.from('{"a": 1,'), fileName: 'broken.json' }));
 		expect(error.message).toMatch(/^"broken\.json" is not valid JSON: /);
@@ -199,7 +259,7 @@ describe('loadBinary: bad input', () => {
 		const error = await loadError(loadBinary({ data: huge, fileName: 'huge.txt' }));
 		expect(Date.now() - started).toBeLessThan(1000);
 		expect(error.message).toBe(
-			'"huge.txt" is 50 MB, larger than the 25 MB limit; split it into smaller files or raise the maximum size option.',
+			'"huge.txt" is 50 MB, larger than the 25 MB limit; split it into smaller files or texts (this limit has no option).',
 		);
 		await expect(loadBinary({ data: huge, fileName: 'huge.txt' }, { maxBytes: 60 * 1024 * 1024 })).resolves.toHaveLength(1);
 	});

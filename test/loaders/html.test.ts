@@ -97,7 +97,7 @@ describe('loadText', () => {
 
 	it('refuses text over the size limit', () => {
 		expect(() => loadText('x'.repeat(3 * 1024 * 1024), { sourceId: 'dump', maxBytes: 2 * 1024 * 1024 })).toThrow(
-			'"dump" is 3 MB, larger than the 2 MB limit; split it into smaller files or raise the maximum size option.',
+			'"dump" is 3 MB, larger than the 2 MB limit; split it into smaller files or texts (this limit has no option).',
 		);
 	});
 });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-import { loadSitemapUrls, loadUrl, USER_AGENT } from '../../lib/loaders';
+import { loadSitemapUrls, loadUrl, SkipReport, USER_AGENT } from '../../lib/loaders';
 import { InputError } from '../../lib/types';
 
 const fixture = (name: string): Buffer => readFileSync(join(__dirname, '../fixtures/loaders', name));
@@ -78,6 +78,15 @@ const routes: Record<string, Handler> = {
 	'/nested-index.xml': send('application/xml', () => sitemapIndex(['/sitemap-deep.xml', '/sitemap_index.xml'])),
 	'/sitemap-deep.xml': send('application/xml', () => urlset(['/deep'])),
 	'/sitemap.txt': send('text/plain', () => `${base}/x\n${base}/y\n`),
+	'/sitemap-115.xml': send('application/xml', () => urlset(Array.from({ length: 115 }, (_, index) => `/p/${index + 1}`))),
+	'/sitemap-messy.xml': send(
+		'application/xml',
+		() =>
+			`<urlset><url><loc>${base}/a</loc></url><url><loc>/relative/page</loc></url><url><loc></loc></url>` +
+			`<url><loc>${base}/b</loc></url><url><loc>ftp://example.com/file</loc></url><url><loc>${base}/a</loc></url></urlset>`,
+	),
+	'/sitemap-junk.txt': send('text/plain', () => `${base}/x\nsee also: our blog\n\n${base}/y\n`),
+	'/index-broken.xml': send('application/xml', () => sitemapIndex(['/sitemap-posts.xml', '/missing-sitemap.xml'])),
 	'/not-a-sitemap.xml': send('application/xml', '<rss><channel><title>Feed</title></channel></rss>'),
 	'/%E0%A4%A': send('text/plain', 'A page whose name is a broken percent-encoding.'),
 	'/private': (request, response) => {
@@ -172,7 +181,9 @@ describe('loadUrl', () => {
 		const declared = await urlError(loadUrl(`${base}/big-declared`, { ...internal, maxBytes: 1024 * 1024 }));
 		expect(declared).toMatch(new RegExp(`^${base}/big-declared is larger than 1 MB \\(3 MB\\)`));
 		const streamed = await urlError(loadUrl(`${base}/big-streamed`, { ...internal, maxBytes: 1024 * 1024 }));
-		expect(streamed).toBe(`${base}/big-streamed is larger than 1 MB; raise the maximum download size or pick a smaller document.`);
+		expect(streamed).toBe(
+			`${base}/big-streamed is larger than 1 MB; the download limit has no option: download it with an HTTP Request node and ingest it with Source "File From Input" (up to 25 MB), or pick a smaller document.`,
+		);
 	});
 
 	it('refuses content types that are not allowed, by header and by bytes', async () => {
@@ -283,6 +294,97 @@ describe('loadSitemapUrls', () => {
 			`${base}/not-a-sitemap.xml is not a sitemap: it has neither <urlset> nor <sitemapindex>.`,
 		);
 		expect(await urlError(loadSitemapUrls(`${base}/nope.xml`, { ...internal, maxPages: 10 }))).toMatch(/returned HTTP 404/);
+	});
+
+	describe('reporting what is left out', () => {
+		const report = async (path: string, options: { maxPages: number; maxSitemaps?: number }) => {
+			const skipped = new SkipReport();
+			const pages = await loadSitemapUrls(`${base}${path}`, { ...internal, ...options, skipped });
+			return { pages, skipped: skipped.list(), summary: skipped.summary() };
+		};
+
+		it('counts every page beyond Max Pages, with examples and the value that includes them all', async () => {
+			const { pages, skipped, summary } = await report('/sitemap-115.xml', { maxPages: 50 });
+			expect(pages).toHaveLength(50);
+			expect(pages[49]).toBe(`${base}/p/50`);
+			expect(skipped).toEqual([
+				{
+					count: 65,
+					reason: 'beyond Max Pages 50',
+					advice: 'Raise "Max Pages" to 115 to include them',
+					examples: [51, 52, 53, 54, 55].map((page) => `${base}/p/${page}`),
+				},
+			]);
+			expect(summary).toBe('65 pages skipped (beyond Max Pages 50) — raise "Max Pages" to 115 to include them');
+		});
+
+		it('reports nothing when everything fits', async () => {
+			const { pages, skipped, summary } = await report('/sitemap-115.xml', { maxPages: 115 });
+			expect(pages).toHaveLength(115);
+			expect(skipped).toEqual([]);
+			expect(summary).toBe('');
+		});
+
+		it('keeps reading nested sitemaps after the limit to count their pages, and reports URLs listed twice', async () => {
+			const { pages, skipped } = await report('/sitemap_index.xml', { maxPages: 3 });
+			expect(pages).toEqual([`${base}/post-1`, `${base}/post-2`, `${base}/about`]);
+			expect(skipped).toEqual([
+				{ count: 2, reason: 'beyond Max Pages 3', advice: 'Raise "Max Pages" to 5 to include them', examples: [`${base}/contact`, `${base}/deep`] },
+				{ count: 1, reason: 'listed more than once in the sitemap', advice: 'Nothing to do: each page is ingested once', examples: [`${base}/post-1`] },
+			]);
+		});
+
+		it('reports entries that are not http(s) addresses, in XML and plain-text sitemaps', async () => {
+			const messy = await report('/sitemap-messy.xml', { maxPages: 10 });
+			expect(messy.pages).toEqual([`${base}/a`, `${base}/b`]);
+			expect(messy.skipped).toEqual([
+				expect.objectContaining({ count: 1, reason: 'listed more than once in the sitemap' }),
+				{
+					count: 3,
+					reason: 'not a full http(s) address',
+					advice: 'Correct them in the sitemap: each entry must be a full address starting with http:// or https://',
+					examples: ['/relative/page', '(empty <loc>)', 'ftp://example.com/file'],
+				},
+			]);
+			const junk = await report('/sitemap-junk.txt', { maxPages: 10 });
+			expect(junk.pages).toEqual([`${base}/x`, `${base}/y`]);
+			expect(junk.summary).toBe(
+				'1 entry skipped (not a full http(s) address) — correct them in the sitemap: each entry must be a full address starting with http:// or https://',
+			);
+		});
+
+		it('reports nested sitemaps beyond maxSitemaps, and counts Max Pages as a lower bound then', async () => {
+			const { pages, skipped } = await report('/sitemap_index.xml', { maxPages: 1, maxSitemaps: 2 });
+			expect(pages).toEqual([`${base}/post-1`]);
+			expect(skipped).toEqual([
+				{ count: 1, reason: 'beyond Max Pages 1', advice: 'Raise "Max Pages" to at least 2 to include them', examples: [`${base}/post-2`] },
+				{
+					count: 2,
+					reason: 'beyond the limit of 2 sitemap files read per run; their pages are not counted',
+					advice: 'This limit has no option: ingest these sitemaps separately, each as the "Sitemap URL" of its own item',
+					examples: [`${base}/sitemap-pages.xml.gz`, `${base}/nested-index.xml`],
+				},
+			]);
+		});
+
+		it('reports a nested sitemap that cannot be read instead of failing the walk (without a report, it fails)', async () => {
+			const { pages, skipped } = await report('/index-broken.xml', { maxPages: 10 });
+			expect(pages).toEqual([`${base}/post-1`, `${base}/post-2`]);
+			expect(skipped).toEqual([
+				{
+					count: 1,
+					reason: 'nested sitemap could not be read; its pages are not counted',
+					advice: expect.stringMatching(/^Check the sitemap address \(first error: .*returned HTTP 404/),
+					examples: [`${base}/missing-sitemap.xml`],
+				},
+			]);
+			expect(await urlError(loadSitemapUrls(`${base}/index-broken.xml`, { ...internal, maxPages: 10 }))).toMatch(/missing-sitemap\.xml returned HTTP 404/);
+		});
+
+		it('still fails when the sitemap asked for cannot be read', async () => {
+			const skipped = new SkipReport();
+			expect(await urlError(loadSitemapUrls(`${base}/nope.xml`, { ...internal, maxPages: 10, skipped }))).toMatch(/returned HTTP 404/);
+		});
 	});
 
 	it('applies the internal-network guard to sitemaps too', async () => {

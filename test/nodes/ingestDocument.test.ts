@@ -276,6 +276,23 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 		expect(missing.error?.message).toMatch(/attachment/);
 	});
 
+	it('reports CSV rows it leaves out (no values, values beyond the header) on the file\'s first output item', async () => {
+		const csv = 'name,city\nAda,London\n,\nBob,Paris,France\n';
+		const item: INodeExecutionData = {
+			json: {},
+			binary: { data: { data: Buffer.from(csv).toString('base64'), mimeType: 'text/csv', fileName: 'people.csv' } },
+		};
+		const result = await run(kb.ingestNode({ operation: 'ingest', source: 'binary', namespace: 'csv-rows' }), [item]);
+		expect(result.error).toBeUndefined();
+		expect(result.items.map((each) => each.sourceId)).toEqual(['people.csv#1', 'people.csv#3']);
+		expect(result.items[0].skipped).toEqual([
+			expect.objectContaining({ count: 1, reason: "values beyond the header's 2 columns left out", examples: ['people.csv#3'] }),
+			expect.objectContaining({ count: 1, reason: 'no text extracted', examples: ['people.csv#2'] }),
+		]);
+		expect(result.items[0].skippedSummary).toMatch(/^1 row cut \(values beyond .*; 1 row skipped \(no text extracted\)/);
+		expect(result.items[1]).toMatchObject({ skipped: [], skippedSummary: '' });
+	});
+
 	describe('files without a file name (an HTTP Request download)', () => {
 		const download = (text: string, json: IDataObject = {}): INodeExecutionData => ({
 			json,
@@ -387,6 +404,7 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 		// Nothing listens on port 1. (A 404 page would be the natural case, but lib/loaders/url.ts currently
 		// crashes the process on any non-2xx answer with a body: undici emits an unhandled 'error' on destroy.)
 		const unreachable = 'http://127.0.0.1:1/gone';
+		const shopPages = Array.from({ length: 8 }, (_, index) => `/shop/${index + 1}`);
 		beforeAll(async () => {
 			server = createServer((request, response) => {
 				const pages: Record<string, string> = {
@@ -399,6 +417,14 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 					'/items?ids=1,2':
 						'<html><head><title>Items</title></head><body><main><h1>Items 1 and 2</h1><p>Two products compared side by side.</p></main></body></html>',
 					'/sitemap.xml': `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>${base}/boots</loc></url><url><loc>${base}/sandals</loc></url><url><loc>${unreachable}</loc></url></urlset>`,
+					'/shop-sitemap.xml': `<?xml version="1.0"?><urlset>${shopPages.map((page) => `<url><loc>${base}${page}</loc></url>`).join('')}</urlset>`,
+					'/empty-sitemap.xml': '<?xml version="1.0"?><urlset><url><loc>/relative</loc></url></urlset>',
+					...Object.fromEntries(
+						shopPages.map((page, index) => [
+							page,
+							`<html><head><title>Shoe ${index + 1}</title></head><body><main><h1>Shoe ${index + 1}</h1><p>Trail shoe model ${index + 1}, light and waterproof.</p></main></body></html>`,
+						]),
+					),
 				};
 				const body = pages[request.url ?? ''];
 				const type = request.url?.endsWith('.xml') ? 'application/xml' : 'text/html';
@@ -435,6 +461,63 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 				status: 'failed',
 				error: expect.stringContaining('ECONNREFUSED'),
 			});
+		});
+
+		it('says how many sitemap pages Max Pages left out and how to include them, on the first output item', async () => {
+			const shop = kb.ingestNode({
+				operation: 'ingest',
+				source: 'sitemap',
+				sitemapUrl: `${base}/shop-sitemap.xml`,
+				maxPages: 5,
+				namespace: 'web-shop',
+				options: { allowInternalNetwork: true },
+			});
+			const result = await run(shop);
+			expect(result.error).toBeUndefined();
+			expect(result.items).toHaveLength(5);
+			expect(result.items.every((item) => item.status === 'created')).toBe(true);
+			const expectedReport = {
+				skipped: [
+					{
+						count: 3,
+						reason: 'beyond Max Pages 5',
+						advice: 'Raise "Max Pages" to 8 to include them',
+						examples: [`${base}/shop/6`, `${base}/shop/7`, `${base}/shop/8`],
+					},
+				],
+				skippedSummary: '3 pages skipped (beyond Max Pages 5) — raise "Max Pages" to 8 to include them',
+			};
+			expect(result.items[0]).toMatchObject(expectedReport);
+			// Reported once per source, so adding up over all items counts each skipped page once.
+			for (const item of result.items.slice(1)) expect(item).toMatchObject({ skipped: [], skippedSummary: '' });
+
+			// The report is no part of the documents: an unchanged re-run still costs nothing, and still reports.
+			kb.server.reset();
+			const again = await run(shop);
+			expect(again.items.map((item) => item.status)).toEqual(Array(5).fill('unchanged'));
+			expect(kb.server.count('/embeddings')).toBe(0);
+			expect(again.items[0]).toMatchObject(expectedReport);
+
+			const all = await run({ ...shop, parameters: { ...shop.parameters, maxPages: 8 } });
+			expect(all.items.map((item) => item.status)).toEqual([...Array(5).fill('unchanged'), 'created', 'created', 'created']);
+			expect(all.items[0]).toMatchObject({ skipped: [], skippedSummary: '' });
+		});
+
+		it('fails a sitemap that lists no page it can ingest, saying why', async () => {
+			const result = await run(
+				kb.ingestNode({
+					operation: 'ingest',
+					source: 'sitemap',
+					sitemapUrl: `${base}/empty-sitemap.xml`,
+					maxPages: 5,
+					namespace: 'web-empty',
+					options: { allowInternalNetwork: true },
+				}),
+			);
+			expect(result.error?.message).toBe(
+				`Sitemap ${base}/empty-sitemap.xml lists no pages to ingest: 1 entry skipped (not a full http(s) address) — correct them in the sitemap: each entry must be a full address starting with http:// or https://.`,
+			);
+			expect(result.error?.description).toBe('Check the "Sitemap URL" parameter of item 1.');
 		});
 
 		it('splits URLs on new lines and spaces, not on the commas inside them, and hides URL passwords', async () => {

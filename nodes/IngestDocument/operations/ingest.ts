@@ -9,11 +9,13 @@ import {
 	loadSitemapUrls,
 	loadText,
 	loadUrl,
+	SkipReport,
 	withoutCredentials,
 	type TextLoadOptions,
+	type UrlLoadOptions,
 } from '../../../lib/loaders';
 import { checkNamespace } from '../../../lib/namespace';
-import type { LoadedDocument, UserMetadata } from '../../../lib/types';
+import { InputError, type LoadedDocument, type UserMetadata } from '../../../lib/types';
 import { errorItem, itemError, toNodeError, type FieldLabels } from '../../shared/perItem';
 import type { KnowledgeBase, KnowledgeBases } from '../../shared/storeOptions';
 
@@ -151,7 +153,8 @@ export const description: INodeProperties[] = [
 		type: 'number',
 		typeOptions: { minValue: 1 },
 		default: 50,
-		description: 'Most pages of the sitemap to ingest, so a large website cannot take hours by accident',
+		description:
+			'Most pages of the sitemap to ingest, so a large website cannot take hours by accident. The output says how many pages it left out (skipped).',
 		displayOptions: showFor(['sitemap']),
 	},
 	{
@@ -220,6 +223,8 @@ interface LoadedSource {
 	documents: LoadedDocument[];
 	/** Documents that could not be loaded, reported like documents that could not be ingested. */
 	failures: DocumentResult[];
+	/** What the loaders left out (pages beyond Max Pages, rows without values…), with how to include it. */
+	skipped: SkipReport;
 }
 
 /** A loaded document waiting for the run's single ingest, and then its result. */
@@ -234,6 +239,7 @@ interface LoadedItem {
 	namespace: string;
 	pending: PendingDocument[];
 	loadFailures: DocumentResult[];
+	skipped: SkipReport;
 }
 
 /**
@@ -305,7 +311,7 @@ async function loadItem(
 		chunkOverlap?: number;
 	};
 	const metadata = userMetadata(ctx, itemIndex);
-	const { documents, failures } = await loadSource(ctx, itemIndex, options.allowInternalNetwork, signal);
+	const { documents, failures, skipped } = await loadSource(ctx, itemIndex, options.allowInternalNetwork, signal);
 	// lib's chunker lays the user's metadata over each document's own, so attaching this item's metadata to
 	// its documents stores the same chunks as lib's `metadata` option, while items with different metadata
 	// still share one ingest call.
@@ -315,7 +321,7 @@ async function loadItem(
 	const chunking = { chunkSize: options.chunkSize, chunkOverlap: options.chunkOverlap };
 	const batch = findOrAddBatch(batches, { ...knowledgeBase, namespace }, chunking);
 	batch.pending.push(...pending);
-	return { itemIndex, namespace, pending, loadFailures: failures };
+	return { itemIndex, namespace, pending, loadFailures: failures, skipped };
 }
 
 function findOrAddBatch(
@@ -369,27 +375,34 @@ function roundsOfDistinctSources(pending: PendingDocument[]): PendingDocument[][
  * The output items of one input item: one per document. Some pages of a sitemap failing is a partial
  * success to report; nothing ingested is the item failing. An item whose batch the cancelled execution never
  * reached has no output.
+ *
+ * What the loaders left out concerns the input item's source as a whole (a sitemap, a file), not one of its
+ * documents: it is reported once, as `skipped` and `skippedSummary` on the item's first output item, and as
+ * empty values on the others, so that adding up `skipped` over all items counts each skip once.
  */
 function itemOutput(
 	ctx: IExecuteFunctions,
-	{ itemIndex, namespace, pending, loadFailures }: LoadedItem,
+	{ itemIndex, namespace, pending, loadFailures, skipped }: LoadedItem,
 	fieldLabels: FieldLabels,
 ): INodeExecutionData[] {
 	if (pending.some((entry) => !entry.result)) return [];
 	const results = [...pending.map((entry) => entry.result as DocumentResult), ...loadFailures];
 	const failed = results.filter((result) => result.status === 'failed');
+	const report = { skipped: skipped.list(), skippedSummary: skipped.summary() };
 	if (results.length > 0 && failed.length === results.length) {
 		const others = failed.slice(1).map((result) => result.error);
+		if (report.skippedSummary) others.push(`Also left out: ${report.skippedSummary}`);
 		const error = itemError(
 			ctx,
 			failed[0].error ?? 'The document could not be ingested',
 			itemIndex,
 			others.join('\n'),
 		);
-		return [errorItem(ctx, error, itemIndex, fieldLabels)];
+		const item = errorItem(ctx, error, itemIndex, fieldLabels);
+		return [report.skippedSummary ? { ...item, json: { ...item.json, ...report } } : item];
 	}
-	return results.map((result) => ({
-		json: { ...result, namespace },
+	return results.map((result, index) => ({
+		json: { ...result, namespace, ...(index === 0 ? report : { skipped: [], skippedSummary: '' }) },
 		pairedItem: { item: itemIndex },
 	}));
 }
@@ -401,21 +414,28 @@ async function loadSource(
 	signal?: AbortSignal,
 ): Promise<LoadedSource> {
 	const source = ctx.getNodeParameter('source', itemIndex) as string;
+	const skipped = new SkipReport();
 	switch (source) {
 		case 'binary': {
 			const fieldNames = listOf(ctx.getNodeParameter('binaryPropertyName', itemIndex) as string);
 			const sourceId = (ctx.getNodeParameter('fileSourceId', itemIndex, '') as string).trim();
-			return await loadEach(fieldNames, 1, async (name) => {
+			if (fieldNames.length === 0) {
+				throw new InputError('Input Binary Field is empty: give the name of the field holding the file, e.g. data.');
+			}
+			return await loadEach(fieldNames, 1, skipped, async (name) => {
 				const binary = ctx.helpers.assertBinaryData(itemIndex, name);
 				const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, name);
 				// Without a Source ID or file name, lib identifies the file by a hash of its content: the field
 				// name ("data" for every HTTP Request download) would make each new file replace the last.
-				return await loadBinary({
-					data,
-					fileName: binary.fileName || undefined,
-					mimeType: binary.mimeType,
-					sourceId: sourceId && fieldNames.length > 1 ? `${sourceId}/${name}` : sourceId || undefined,
-				});
+				return await loadBinary(
+					{
+						data,
+						fileName: binary.fileName || undefined,
+						mimeType: binary.mimeType,
+						sourceId: sourceId && fieldNames.length > 1 ? `${sourceId}/${name}` : sourceId || undefined,
+					},
+					{ skipped },
+				);
 			});
 		}
 		case 'text': {
@@ -424,14 +444,13 @@ async function loadSource(
 				title: (ctx.getNodeParameter('title', itemIndex, '') as string).trim() || undefined,
 				format: ctx.getNodeParameter('textFormat', itemIndex) as TextLoadOptions['format'],
 			});
-			return { documents: [document], failures: [] };
+			return { documents: [document], failures: [], skipped };
 		}
-		case 'url':
-			return await loadPages(
-				urlList(ctx.getNodeParameter('urls', itemIndex) as string),
-				allowInternalNetwork,
-				signal,
-			);
+		case 'url': {
+			const urls = urlList(ctx.getNodeParameter('urls', itemIndex) as string);
+			if (urls.length === 0) throw new InputError('URLs is empty: give at least one web page address.', 'url');
+			return await loadPages(urls, { allowInternalNetwork, signal, skipped });
+		}
 		case 'sitemap': {
 			const sitemapUrl = (ctx.getNodeParameter('sitemapUrl', itemIndex) as string).trim();
 			const maxPages = ctx.getNodeParameter('maxPages', itemIndex) as number;
@@ -440,21 +459,28 @@ async function loadSource(
 				maxPages,
 				allowInternalNetwork,
 				signal,
+				skipped,
 			}).catch((error: unknown) => {
 				throw toNodeError(ctx, error, itemIndex, { url: 'Sitemap URL' });
 			});
-			return await loadPages(urls, allowInternalNetwork, signal);
+			if (urls.length === 0) {
+				// Otherwise the item would end without any output, and without saying why.
+				const why = skipped.isEmpty ? 'it is empty' : skipped.summary();
+				throw toNodeError(ctx, new InputError(`Sitemap ${withoutCredentials(sitemapUrl)} lists no pages to ingest: ${why}.`, 'url'), itemIndex, { url: 'Sitemap URL' });
+			}
+			return await loadPages(urls, { allowInternalNetwork, signal, skipped });
 		}
 		default:
 			throw new NodeOperationError(ctx.getNode(), `Unknown source "${source}"`, { itemIndex });
 	}
 }
 
-async function loadPages(urls: string[], allowInternalNetwork: boolean, signal?: AbortSignal) {
+async function loadPages(urls: string[], options: UrlLoadOptions & { skipped: SkipReport }) {
 	return await loadEach(
 		urls,
 		PAGE_FETCH_CONCURRENCY,
-		async (url) => [await loadUrl(url, { allowInternalNetwork, signal })],
+		options.skipped,
+		async (url) => [await loadUrl(url, options)],
 		withoutCredentials,
 	);
 }
@@ -466,10 +492,11 @@ async function loadPages(urls: string[], allowInternalNetwork: boolean, signal?:
 async function loadEach(
 	names: string[],
 	concurrency: number,
+	skipped: SkipReport,
 	load: (name: string) => Promise<LoadedDocument[]>,
 	sourceIdOf: (name: string) => string = (name) => name,
 ): Promise<LoadedSource> {
-	if (names.length === 1) return { documents: await load(names[0]), failures: [] };
+	if (names.length === 1) return { documents: await load(names[0]), failures: [], skipped };
 	const loaded: LoadedDocument[][] = [];
 	const failures: DocumentResult[] = [];
 	let next = 0;
@@ -483,7 +510,7 @@ async function loadEach(
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
-	return { documents: loaded.flat(), failures };
+	return { documents: loaded.flat(), failures, skipped };
 }
 
 function failedResult(sourceId: string, step: 'load' | 'ingest', error: unknown): DocumentResult {
