@@ -1,11 +1,14 @@
 import { InputError } from '../types';
 import { escapeHtml, escapeMultiline, safeHttpUrl } from './escape';
+import { formatDateTime, formatHtml, formatText, messagesFor, resolveReviewLocale, type ReviewLocale } from './i18n';
 import { renderContextValue } from './pages';
 import type { ReviewContextField } from './types';
 
 /**
  * Review request messages. They only ever link to the review page: a GET never decides, so nothing a mail
  * scanner or chat unfurler fetches can approve. No images at all, hence no tracking pixel and no remote load.
+ * Both renderers take an optional `locale` (language and time zone of the texts and of the expiry date; English
+ * and UTC by default).
  */
 
 export interface ReviewEmailInput {
@@ -33,8 +36,9 @@ function requireHttpUrl(url: string, field: string): string {
 	return safe;
 }
 
-function formatExpiry(expiresAt: Date): string {
-	return `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'full', timeStyle: 'short', timeZone: 'UTC' }).format(expiresAt)} UTC`;
+/** The full date (with the weekday) in messages that wait in an inbox or a channel. */
+function formatExpiry(expiresAt: Date, locale?: ReviewLocale): string {
+	return formatDateTime(expiresAt, locale, 'full');
 }
 
 /** Header values must stay on one line; collapsing line breaks also rules out header injection. */
@@ -44,12 +48,16 @@ function singleLine(value: string): string {
 
 const FONT = 'font-family:-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica,Arial,sans-serif';
 
-export function renderReviewEmail(input: ReviewEmailInput): RenderedEmail {
+export function renderReviewEmail(input: ReviewEmailInput, locale?: ReviewLocale): RenderedEmail {
 	const reviewUrl = requireHttpUrl(input.reviewUrl, 'reviewUrl');
 	const subject = singleLine(input.subject);
-	const greeting = input.reviewerName ? `Hello ${input.reviewerName},` : 'Hello,';
-	const intro = input.intro ?? 'A draft is waiting for your review.';
-	const expiry = formatExpiry(input.expiresAt);
+	const { language } = resolveReviewLocale(locale);
+	const messages = messagesFor(locale);
+	const msg = messages.email;
+	const greeting = input.reviewerName ? formatText(msg.greetingNamed, { name: input.reviewerName }) : msg.greeting;
+	const intro = input.intro ?? msg.defaultIntro;
+	const expiry = formatExpiry(input.expiresAt, locale);
+	const linkStyle = 'color:#0b5cad';
 
 	const contextRows = input.context
 		.map(
@@ -59,7 +67,7 @@ export function renderReviewEmail(input: ReviewEmailInput): RenderedEmail {
 		)
 		.join('');
 	const html =
-		'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
+		`<!DOCTYPE html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8">` +
 		'<meta name="viewport" content="width=device-width, initial-scale=1">' +
 		`<title>${escapeHtml(subject)}</title></head>` +
 		`<body style="margin:0;padding:0;background:#f4f5f7;${FONT};color:#1f2328">` +
@@ -69,17 +77,18 @@ export function renderReviewEmail(input: ReviewEmailInput): RenderedEmail {
 		`<p style="margin:0 0 12px">${escapeHtml(greeting)}</p>` +
 		`<p style="margin:0 0 16px">${escapeMultiline(intro)}</p>` +
 		(contextRows ? `<table role="presentation" cellpadding="0" cellspacing="0" style="margin:0 0 16px;font-size:14px">${contextRows}</table>` : '') +
-		'<p style="margin:0 0 6px;font-size:13px;color:#57606a;text-transform:uppercase;letter-spacing:.04em">Draft</p>' +
+		`<p style="margin:0 0 6px;font-size:13px;color:#57606a;text-transform:uppercase;letter-spacing:.04em">${escapeHtml(msg.draft)}</p>` +
 		`<div style="margin:0 0 20px;padding:12px;border:1px solid #d8dde3;border-radius:8px;background:#fafbfc">${escapeMultiline(input.draft)}</div>` +
-		`<p style="margin:0 0 20px"><a href="${escapeHtml(reviewUrl)}" style="display:inline-block;padding:12px 28px;background:#0b5cad;color:#ffffff;text-decoration:none;border-radius:8px;font-weight:600">Review</a></p>` +
-		'<p style="margin:0 0 8px;font-size:13px;color:#57606a">You approve, edit or reject on the review page. ' +
-		`This personal link expires on ${escapeHtml(expiry)}; please do not forward it.</p>` +
-		`<p style="margin:0;font-size:12px;color:#57606a;word-break:break-all">If the button does not work, open: <a href="${escapeHtml(reviewUrl)}" style="color:#0b5cad">${escapeHtml(reviewUrl)}</a></p>` +
+		`<p style="margin:0 0 20px"><a href="${escapeHtml(reviewUrl)}" style="display:inline-block;padding:12px 28px;background:#0b5cad;color:#ffffff;text-decoration:none;border-radius:8px;font-weight:600">${escapeHtml(msg.reviewButton)}</a></p>` +
+		`<p style="margin:0 0 8px;font-size:13px;color:#57606a">${escapeHtml(msg.howTo)} ` +
+		`${formatHtml(msg.expiry, { date: escapeHtml(expiry) })}</p>` +
+		'<p style="margin:0;font-size:12px;color:#57606a;word-break:break-all">' +
+		`${formatHtml(msg.fallback, { url: `<a href="${escapeHtml(reviewUrl)}" style="${linkStyle}">${escapeHtml(reviewUrl)}</a>` })}</p>` +
 		'</td></tr></table></td></tr></table></body></html>';
 
 	const contextText = input.context.map((field) => {
 		const url = safeHttpUrl(field.url);
-		return `${field.label}: ${field.value}${url && url !== field.value ? ` <${url}>` : ''}`;
+		return formatText(messages.labelValue, { label: field.label, value: field.value }) + (url && url !== field.value ? ` <${url}>` : '');
 	});
 	const text = [
 		greeting,
@@ -87,14 +96,14 @@ export function renderReviewEmail(input: ReviewEmailInput): RenderedEmail {
 		intro,
 		'',
 		...(contextText.length ? [...contextText, ''] : []),
-		'Draft:',
+		msg.draftText,
 		'------',
 		input.draft,
 		'------',
 		'',
-		`Review it (approve, edit or reject) here: ${reviewUrl}`,
+		formatText(msg.reviewHere, { url: reviewUrl }),
 		'',
-		`This personal link expires on ${expiry}; please do not forward it.`,
+		formatText(msg.expiry, { date: expiry }),
 	].join('\n');
 	return { subject, html, text };
 }
@@ -122,16 +131,17 @@ const SLACK_BUTTON_LABEL_MAX = 75;
 const SLACK_ACTIONS_MAX = 25;
 
 /**
- * JSON body for a Slack or Teams incoming webhook: title, intro and one "Review" button per reviewer, linking to the
+ * JSON body for a Slack or Teams incoming webhook: title, intro and one "Review as …" button per reviewer, linking to the
  * review page. User text goes out as plain text (Slack `plain_text`, Teams `TextRun`), so it cannot form links.
  * Everyone in the channel sees every button: use email for strictly personal links.
  */
-export function renderChatWebhookPayload(input: ChatWebhookInput): Record<string, unknown> {
+export function renderChatWebhookPayload(input: ChatWebhookInput, locale?: ReviewLocale): Record<string, unknown> {
+	const text = messagesFor(locale).chat;
 	const links = input.links.map((link, index) => ({
-		label: `Review as ${singleLine(link.reviewerName)}`,
+		label: formatText(text.reviewAs, { name: singleLine(link.reviewerName) }),
 		url: requireHttpUrl(link.url, `links[${index}].url`),
 	}));
-	const expiry = `Links expire on ${formatExpiry(input.expiresAt)}.`;
+	const expiry = formatText(text.linksExpire, { date: formatExpiry(input.expiresAt, locale) });
 	const lines = [singleLine(input.title), ...(input.intro ? [input.intro] : []), expiry];
 	if (input.format === 'slack') {
 		const buttonBlocks = [];

@@ -1,14 +1,16 @@
 import type { DecisionStore } from './decisionStore';
 import { normalizeLineBreaks } from './diff';
 import { stripControlCharacters } from './escape';
+import type { ReviewLocale } from './i18n';
 import { buildOutcomeItem, resolveOutcome } from './outcome';
 import {
 	MAX_COMMENT_CHARS,
 	renderAlreadyDecidedPage,
 	renderConfirmationPage,
-	renderErrorPage,
+	renderLocalizedErrorPage,
 	renderReviewPage,
 	type HtmlResponse,
+	type ShownDecision,
 } from './pages';
 import { createFormToken, normalizeReviewerId, TOKEN_PARAM, verifyFormToken, verifyReviewToken } from './token';
 import type { ApprovalPolicy, ReviewClaims, ReviewContent, ReviewDecision, ReviewRequest, ReviewResponse } from './types';
@@ -30,18 +32,19 @@ export interface ReviewEndpointOptions {
 	 */
 	binding?: { executionId: string; nodeId: string; reviewId: string };
 	now?: () => Date;
+	/** Language and time zone of every page this endpoint answers with; English and UTC when absent. */
+	locale?: ReviewLocale;
 	/** Receives unexpected errors (the page itself shows none of it). */
 	onError?: (error: unknown) => void;
 }
 
-const LINK_ERRORS = {
-	malformed: () =>
-		renderErrorPage(400, 'This link is incomplete', 'Open the review link from your email again; copy the whole link if you paste it.'),
-	tampered: () =>
-		renderErrorPage(403, 'This link is not valid', 'The link was changed or does not belong to this review. Open the link from your email.'),
-	expired: () =>
-		renderErrorPage(410, 'This review link has expired', 'The time to review has run out. Ask the sender for a new review request.'),
-};
+/** Status of each refused link; the texts are the catalogue's `errors.<key>`. */
+const LINK_ERRORS = { malformed: 400, tampered: 403, expired: 410 } as const;
+
+/** The page of a link that is incomplete (400), tampered with or not this review's (403), or expired (410). */
+export function linkErrorPage(error: keyof typeof LINK_ERRORS, locale?: ReviewLocale): HtmlResponse {
+	return renderLocalizedErrorPage(LINK_ERRORS[error], error, locale);
+}
 
 function singleString(value: unknown): string | undefined {
 	return typeof value === 'string' ? value : undefined;
@@ -68,14 +71,15 @@ export async function handleReviewRequest(request: ReviewRequest, options: Revie
 		return await respond(request, options);
 	} catch (error) {
 		options.onError?.(error);
-		return renderErrorPage(500, 'Something went wrong', 'Your decision was not recorded. Try again in a minute.');
+		return renderLocalizedErrorPage(500, 'serverError', options.locale);
 	}
 }
 
 async function respond(request: ReviewRequest, options: ReviewEndpointOptions): Promise<ReviewResponse> {
 	const method = request.method.toUpperCase();
+	const { locale } = options;
 	if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
-		const page = renderErrorPage(405, 'Method not allowed', 'Open the review link in a browser.');
+		const page = renderLocalizedErrorPage(405, 'methodNotAllowed', locale);
 		return { ...page, headers: { ...page.headers, Allow: 'GET, HEAD, POST' } };
 	}
 	const isPost = method === 'POST';
@@ -87,7 +91,7 @@ async function respond(request: ReviewRequest, options: ReviewEndpointOptions): 
 	const verified = verifyReviewToken(token, options.secret, now);
 	if (!verified.ok) {
 		const settled = verified.claims && (await options.store.get(verified.claims.reviewId));
-		return settled ? alreadyDecided(isPost, settled, false) : LINK_ERRORS[verified.error]();
+		return settled ? alreadyDecided(isPost, settled, false, options) : linkErrorPage(verified.error, locale);
 	}
 	const { claims } = verified;
 	const { policy, binding, store } = options;
@@ -95,29 +99,32 @@ async function respond(request: ReviewRequest, options: ReviewEndpointOptions): 
 		binding &&
 		(binding.executionId !== claims.executionId || binding.nodeId !== claims.nodeId || binding.reviewId !== claims.reviewId)
 	) {
-		return LINK_ERRORS.tampered();
+		return linkErrorPage('tampered', locale);
 	}
 	if (policy.mode === 'all' && !policy.reviewers.map(normalizeReviewerId).includes(claims.reviewerId)) {
-		return renderErrorPage(403, 'You are not a reviewer of this request', 'Ask the sender to add you as a reviewer.');
+		return renderLocalizedErrorPage(403, 'notReviewer', locale);
 	}
 
 	const settled = await store.get(claims.reviewId);
-	if (settled) return alreadyDecided(isPost, settled, false);
+	if (settled) return alreadyDecided(isPost, settled, false, options);
 	if (policy.mode === 'all') {
 		const own = await store.get(reviewerKey(claims));
-		if (own) return alreadyDecided(isPost, own, true);
+		if (own) return alreadyDecided(isPost, own, true, options);
 	}
 	if (!isPost) {
-		const page = renderReviewPage({
-			content,
-			reviewerId: claims.reviewerId,
-			formToken: createFormToken(token as string, options.secret),
-			expiresAt: claims.expiresAt,
-		});
+		const page = renderReviewPage(
+			{
+				content,
+				reviewerId: claims.reviewerId,
+				formToken: createFormToken(token as string, options.secret),
+				expiresAt: claims.expiresAt,
+			},
+			locale,
+		);
 		return method === 'HEAD' ? { ...page, body: '' } : page;
 	}
 
-	const form = readDecisionForm(request, content, token as string, options.secret);
+	const form = readDecisionForm(request, content, token as string, options.secret, locale);
 	if ('status' in form) return form;
 	const decision: ReviewDecision = {
 		...form,
@@ -131,31 +138,46 @@ async function respond(request: ReviewRequest, options: ReviewEndpointOptions): 
 		: decideAll(claims, decision, policy.reviewers, options);
 }
 
-function alreadyDecided(isPost: boolean, decision: ReviewDecision, ownDecisionOnly: boolean): HtmlResponse {
-	return renderAlreadyDecidedPage(isPost ? ALREADY_DECIDED_POST_STATUS : 200, decision, ownDecisionOnly);
+/** The decision as the pages show it: whether the approved text is an edit is known here, from the draft. */
+function shown(decision: ReviewDecision, options: ReviewEndpointOptions): ShownDecision {
+	return { ...decision, edited: decision.action === 'approved' && decision.finalText !== options.content.draft };
+}
+
+function alreadyDecided(isPost: boolean, decision: ReviewDecision, ownDecisionOnly: boolean, options: ReviewEndpointOptions): HtmlResponse {
+	return alreadyDecidedPage(isPost, shown(decision, options), ownDecisionOnly, options.locale);
+}
+
+/**
+ * "Already decided by X at T": 409 to a POST (a replay or the loser of a race), 200 to a GET. Pass `edited` on the
+ * decision when the draft is known, so an approval with edits says so.
+ */
+export function alreadyDecidedPage(isPost: boolean, decision: ShownDecision, ownDecisionOnly: boolean, locale?: ReviewLocale): HtmlResponse {
+	return renderAlreadyDecidedPage(isPost ? ALREADY_DECIDED_POST_STATUS : 200, decision, ownDecisionOnly, locale);
 }
 
 type DecisionForm = Pick<ReviewDecision, 'action' | 'comment' | 'finalText'>;
 
-function readDecisionForm(request: ReviewRequest, content: ReviewContent, token: string, secret: string): DecisionForm | HtmlResponse {
+function readDecisionForm(
+	request: ReviewRequest,
+	content: ReviewContent,
+	token: string,
+	secret: string,
+	locale?: ReviewLocale,
+): DecisionForm | HtmlResponse {
 	const body = request.body ?? {};
-	if (!verifyFormToken(body.formToken, token, secret)) {
-		return renderErrorPage(403, 'This form was not sent from your review page', 'Open the review link from your email and decide there.');
-	}
+	if (!verifyFormToken(body.formToken, token, secret)) return renderLocalizedErrorPage(403, 'foreignForm', locale);
 	const action = singleString(body.action);
-	if (action !== 'approve' && action !== 'reject') {
-		return renderErrorPage(400, 'No decision received', 'Use the Approve or Reject button on the review page.');
-	}
+	if (action !== 'approve' && action !== 'reject') return renderLocalizedErrorPage(400, 'noDecision', locale);
 	const comment = normalizeLineBreaks(singleString(body.comment) ?? '').trim();
 	if (comment.length > MAX_COMMENT_CHARS) {
-		return renderErrorPage(400, 'Comment too long', `Shorten the comment to ${MAX_COMMENT_CHARS} characters and send again.`);
+		return renderLocalizedErrorPage(400, 'commentTooLong', locale, { max: MAX_COMMENT_CHARS });
 	}
 	let finalText = content.draft;
 	if (content.allowEdits) {
 		const edited = singleString(body.finalText);
-		if (edited === undefined) return renderErrorPage(400, 'The draft is missing', 'Use the form on the review page.');
+		if (edited === undefined) return renderLocalizedErrorPage(400, 'draftMissing', locale);
 		if (edited.length > MAX_FINAL_TEXT_CHARS) {
-			return renderErrorPage(400, 'Text too long', `Shorten the text to ${MAX_FINAL_TEXT_CHARS} characters and send again.`);
+			return renderLocalizedErrorPage(400, 'textTooLong', locale, { max: MAX_FINAL_TEXT_CHARS });
 		}
 		// Browsers send CRLF line breaks, and the page could not show control characters; an untouched draft must
 		// come back byte-identical.
@@ -168,9 +190,9 @@ function readDecisionForm(request: ReviewRequest, content: ReviewContent, token:
 
 async function decideFirst(claims: ReviewClaims, decision: ReviewDecision, options: ReviewEndpointOptions): Promise<ReviewResponse> {
 	const result = await options.store.decideOnce(claims.reviewId, decision);
-	if (!result.won) return alreadyDecided(true, result.existing, false);
+	if (!result.won) return alreadyDecided(true, result.existing, false, options);
 	return {
-		...renderConfirmationPage(decision, 0),
+		...renderConfirmationPage(shown(decision, options), 0, options.locale),
 		decision,
 		outcome: buildOutcomeItem(
 			{ status: 'decided', action: decision.action, deciding: decision, decisions: [decision] },
@@ -192,7 +214,7 @@ async function decideAll(
 ): Promise<ReviewResponse> {
 	const { store } = options;
 	const own = await store.decideOnce(reviewerKey(claims), decision);
-	if (!own.won) return alreadyDecided(true, own.existing, true);
+	if (!own.won) return alreadyDecided(true, own.existing, true, options);
 	const recorded = await Promise.all(
 		reviewers.map((reviewer) => store.get(reviewerKey({ ...claims, reviewerId: normalizeReviewerId(reviewer) }))),
 	);
@@ -200,9 +222,11 @@ async function decideAll(
 		recorded.filter((entry): entry is ReviewDecision => entry !== undefined),
 		{ mode: 'all', reviewers },
 	);
-	if (resolution.status === 'pending') return { ...renderConfirmationPage(decision, resolution.waitingFor.length), decision };
+	if (resolution.status === 'pending') {
+		return { ...renderConfirmationPage(shown(decision, options), resolution.waitingFor.length, options.locale), decision };
+	}
 	const settle = await store.decideOnce(claims.reviewId, resolution.deciding);
-	const confirmation = { ...renderConfirmationPage(decision, 0), decision };
+	const confirmation = { ...renderConfirmationPage(shown(decision, options), 0, options.locale), decision };
 	return settle.won
 		? { ...confirmation, outcome: buildOutcomeItem(resolution, options.content.draft, options.content.requestedAt) }
 		: confirmation;

@@ -4,6 +4,7 @@ export { escapeHtml, escapeMultiline, safeHttpUrl, stripControlCharacters } from
 export {
 	assertApprovalSecret,
 	createFormToken,
+	createForwardProof,
 	createReviewLink,
 	createReviewToken,
 	MIN_SECRET_BYTES,
@@ -11,6 +12,7 @@ export {
 	normalizeReviewerId,
 	TOKEN_PARAM,
 	verifyFormToken,
+	verifyForwardProof,
 	verifyReviewToken,
 	type ReviewLinkInput,
 	type ReviewTokenInput,
@@ -20,9 +22,51 @@ export {
 export { diffText, normalizeLineBreaks } from './diff';
 export { InMemoryDecisionStore, type DecideResult, type DecisionStore, type InMemoryDecisionStoreOptions } from './decisionStore';
 export { RedisDecisionStore, type RedisDecisionStoreOptions } from './redisDecisionStore';
+export {
+	DecisionFileError,
+	DecisionFolderError,
+	defaultApprovalFolder,
+	FileDecisionStore,
+	SWEEP_INTERVAL_MS,
+	type FileDecisionStoreOptions,
+} from './fileDecisionStore';
 export { buildOutcomeItem, computeWaitUntil, DEFAULT_WAIT_HOURS, resolveOutcome, timedOutOutcome, type Resolution } from './outcome';
-export { securityHeaders } from './pages';
-export { handleReviewRequest, MAX_FINAL_TEXT_CHARS, type ReviewEndpointOptions } from './handler';
+export {
+	renderAlreadyDecidedPage,
+	renderBeingDecidedPage,
+	renderConfirmationPage,
+	renderErrorPage,
+	renderLocalizedErrorPage,
+	renderReviewClosedPage,
+	renderReviewPage,
+	renderTimedOutPage,
+	renderUnavailablePage,
+	securityHeaders,
+	type HtmlResponse,
+	type ReviewPageInput,
+	type ShownDecision,
+} from './pages';
+export {
+	DEFAULT_REVIEW_LOCALE,
+	formatDateTime,
+	isReviewLanguage,
+	MESSAGES,
+	messagesFor,
+	parseReviewLanguage,
+	resolveReviewLocale,
+	REVIEW_LANGUAGE_NAMES,
+	REVIEW_LANGUAGE_TAGS,
+	REVIEW_LANGUAGES,
+	validateReviewLocale,
+	validateTimeZone,
+	type ErrorPageKey,
+	type ErrorText,
+	type Messages,
+	type PluralText,
+	type ReviewLanguage,
+	type ReviewLocale,
+} from './i18n';
+export { alreadyDecidedPage, handleReviewRequest, linkErrorPage, MAX_FINAL_TEXT_CHARS, type ReviewEndpointOptions } from './handler';
 export {
 	renderChatWebhookPayload,
 	renderReviewEmail,
@@ -31,3 +75,4 @@ export {
 	type RenderedEmail,
 	type ReviewEmailInput,
 } from './email';
+export { answerAtFrontDoor, REVIEW_PAGE_HEADER, type ForwardedAnswer, type FrontDoorOptions } from './frontDoor';

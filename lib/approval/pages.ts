@@ -1,11 +1,24 @@
 import { randomBytes } from 'node:crypto';
 
 import { escapeHtml, safeHttpUrl } from './escape';
+import {
+	formatHtml,
+	formatNumber,
+	messagesFor,
+	pluralText,
+	resolveReviewLocale,
+	timeHtml,
+	type ErrorPageKey,
+	type Messages,
+	type ReviewLocale,
+} from './i18n';
 import type { ReviewContent, ReviewContextField, ReviewDecision } from './types';
 
 /**
  * Review pages: complete, self-contained HTML documents. No script, no remote resource; the one inline
- * stylesheet is allowed by a per-response CSP nonce. Every piece of user content goes through escapeHtml.
+ * stylesheet is allowed by a per-response CSP nonce. Every piece of user content goes through escapeHtml, and so
+ * does the static text of the message catalogue (formatHtml). Every renderer takes an optional `locale`
+ * (language and time zone; English and UTC by default): `<html lang>`, texts and dates follow it.
  */
 
 export const MAX_COMMENT_CHARS = 5_000;
@@ -56,22 +69,16 @@ export function securityHeaders(styleNonce: string): Record<string, string> {
 	};
 }
 
-function htmlResponse(status: number, title: string, mainHtml: string): HtmlResponse {
+function htmlResponse(status: number, title: string, mainHtml: string, locale?: Partial<ReviewLocale>): HtmlResponse {
 	const nonce = randomBytes(16).toString('base64');
+	const { language } = resolveReviewLocale(locale);
 	const body =
-		'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
+		`<!DOCTYPE html><html lang="${escapeHtml(language)}"><head><meta charset="utf-8">` +
 		'<meta name="viewport" content="width=device-width, initial-scale=1">' +
 		'<meta name="robots" content="noindex, nofollow">' +
 		`<title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLES}</style></head>` +
 		`<body><main>${mainHtml}</main></body></html>`;
 	return { status, headers: securityHeaders(nonce), body };
-}
-
-/** Dates are shown in UTC (the page has no script to learn the reader's zone) inside a machine-readable <time>. */
-function formatTime(iso: string | number): string {
-	const date = new Date(iso);
-	const readable = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date);
-	return `<time datetime="${escapeHtml(date.toISOString())}">${escapeHtml(readable)} UTC</time>`;
 }
 
 /** User text isolated with <bdi> so right-to-left override characters cannot flip the sentence around it. */
@@ -86,10 +93,10 @@ export function renderContextValue(field: ReviewContextField): string {
 		: escapeHtml(field.value);
 }
 
-function contextCard(context: ReviewContextField[]): string {
+function contextCard(context: ReviewContextField[], text: Messages): string {
 	if (!context.length) return '';
 	const rows = context.map((field) => `<dt>${escapeHtml(field.label)}</dt><dd>${renderContextValue(field)}</dd>`).join('');
-	return `<section class="card"><h2>Context</h2><dl>${rows}</dl></section>`;
+	return `<section class="card"><h2>${escapeHtml(text.review.context)}</h2><dl>${rows}</dl></section>`;
 }
 
 export interface ReviewPageInput {
@@ -99,57 +106,141 @@ export interface ReviewPageInput {
 	expiresAt: number;
 }
 
-export function renderReviewPage({ content, reviewerId, formToken, expiresAt }: ReviewPageInput): HtmlResponse {
+export function renderReviewPage(
+	{ content, reviewerId, formToken, expiresAt }: ReviewPageInput,
+	locale?: ReviewLocale,
+): HtmlResponse {
+	const text = messagesFor(locale);
 	// The HTML parser drops one newline right after <textarea>; writing one ourselves keeps a leading newline of
 	// the draft, so an untouched draft comes back unchanged.
 	const draft = content.allowEdits
-		? `<label for="finalText">Draft — you can edit it before approving</label>` +
+		? `<label for="finalText">${escapeHtml(text.review.draftEditable)}</label>` +
 			`<textarea class="draft" id="finalText" name="finalText">\n${escapeHtml(content.draft)}</textarea>`
-		: `<h2>Draft</h2><div class="draft-text">${escapeHtml(content.draft)}</div>`;
+		: `<h2>${escapeHtml(text.review.draft)}</h2><div class="draft-text">${escapeHtml(content.draft)}</div>`;
 	const main =
 		`<section class="card"><h1>${escapeHtml(content.title)}</h1>` +
 		(content.intro ? `<p>${escapeHtml(content.intro)}</p>` : '') +
-		`<p class="muted">Requested on ${formatTime(content.requestedAt)}</p></section>` +
-		contextCard(content.context) +
+		`<p class="muted">${formatHtml(text.review.requestedOn, { date: timeHtml(content.requestedAt, locale) })}</p></section>` +
+		contextCard(content.context, text) +
 		// No action attribute: the form posts back to this very URL, signed token included.
 		`<form class="card" method="post"><input type="hidden" name="formToken" value="${escapeHtml(formToken)}">` +
 		draft +
-		`<label for="comment">Comment (optional)</label>` +
+		`<label for="comment">${escapeHtml(text.review.comment)}</label>` +
 		`<textarea id="comment" name="comment" rows="3" maxlength="${MAX_COMMENT_CHARS}"></textarea>` +
-		'<div class="actions"><button type="submit" name="action" value="approve" class="approve">Approve</button>' +
-		'<button type="submit" name="action" value="reject" class="reject">Reject</button></div>' +
-		`<p class="muted">Reviewing as ${userText(reviewerId)}. This link expires on ${formatTime(expiresAt)}.</p></form>`;
-	return htmlResponse(200, content.title, main);
+		`<div class="actions"><button type="submit" name="action" value="approve" class="approve">${escapeHtml(text.review.approve)}</button>` +
+		`<button type="submit" name="action" value="reject" class="reject">${escapeHtml(text.review.reject)}</button></div>` +
+		`<p class="muted">${formatHtml(text.review.reviewingAs, { reviewer: userText(reviewerId), date: timeHtml(expiresAt, locale) })}</p></form>`;
+	return htmlResponse(200, content.title, main, locale);
 }
 
-function actionLabel(decision: ReviewDecision): string {
-	return decision.action === 'approved' ? 'Approved' : 'Rejected';
+/**
+ * A recorded decision as the pages show it. `edited` says whether the approved text differs from the draft; only
+ * the caller knows the draft, so without it an approval reads plainly "Approved".
+ */
+export type ShownDecision = ReviewDecision & { edited?: boolean };
+
+function actionLabel(decision: ShownDecision, text: Messages): string {
+	return decision.action === 'approved' ? text.decision.approved : text.decision.rejected;
 }
 
-export function renderConfirmationPage(decision: ReviewDecision, waitingFor: number): HtmlResponse {
+/** "Approved by X on T." — who, which decision, when; the reviewer isolated in <bdi>, the date in <time>. */
+function decidedLine(decision: ShownDecision, text: Messages, locale?: ReviewLocale): string {
+	const template =
+		decision.action === 'rejected'
+			? text.decision.rejectedBy
+			: decision.edited
+				? text.decision.approvedWithEditsBy
+				: text.decision.approvedBy;
+	return formatHtml(template, { reviewer: userText(decision.reviewer), date: timeHtml(decision.decidedAt, locale) });
+}
+
+export function renderConfirmationPage(decision: ShownDecision, waitingFor: number, locale?: ReviewLocale): HtmlResponse {
+	const text = messagesFor(locale);
 	const next = waitingFor
-		? `Your decision is recorded. ${waitingFor} more reviewer${waitingFor === 1 ? '' : 's'} must still approve.`
-		: 'Your decision is recorded and the workflow continues. You can close this page.';
+		? formatHtml(pluralText(text.confirmation.waitingFor, waitingFor, locale), { count: escapeHtml(formatNumber(waitingFor, locale)) })
+		: escapeHtml(text.confirmation.done);
+	const label = actionLabel(decision, text);
 	const main =
 		`<section class="card"><div class="status">${decision.action === 'approved' ? '✓' : '✗'}</div>` +
-		`<h1>${actionLabel(decision)}</h1><p>${next}</p>` +
-		(decision.comment ? `<h2>Your comment</h2><p class="draft-text">${escapeHtml(decision.comment)}</p>` : '') +
-		`<p class="muted">${actionLabel(decision)} by ${userText(decision.reviewer)} on ${formatTime(decision.decidedAt)}.</p></section>`;
-	return htmlResponse(200, actionLabel(decision), main);
+		`<h1>${escapeHtml(label)}</h1><p>${next}</p>` +
+		(decision.comment
+			? `<h2>${escapeHtml(text.confirmation.yourComment)}</h2><p class="draft-text">${escapeHtml(decision.comment)}</p>`
+			: '') +
+		`<p class="muted">${decidedLine(decision, text, locale)}</p></section>`;
+	return htmlResponse(200, label, main, locale);
 }
 
 /** "Already decided by X at T" — for replays, late visits and the losers of a race. */
-export function renderAlreadyDecidedPage(status: number, decision: ReviewDecision, ownDecisionOnly: boolean): HtmlResponse {
-	const heading = ownDecisionOnly ? 'You have already decided' : 'This review is already decided';
+export function renderAlreadyDecidedPage(
+	status: number,
+	decision: ShownDecision,
+	ownDecisionOnly: boolean,
+	locale?: ReviewLocale,
+): HtmlResponse {
+	const text = messagesFor(locale);
+	const heading = ownDecisionOnly ? text.alreadyDecided.headingOwn : text.alreadyDecided.headingSettled;
 	const main =
-		`<section class="card"><h1>${heading}</h1>` +
-		`<p>${actionLabel(decision)} by ${userText(decision.reviewer)} on ${formatTime(decision.decidedAt)}.</p>` +
-		(ownDecisionOnly ? '<p class="muted">Other reviewers still have to decide.</p>' : '') +
-		'<p class="muted">Nothing more to do here; you can close this page.</p></section>';
-	return htmlResponse(status, heading, main);
+		`<section class="card"><h1>${escapeHtml(heading)}</h1>` +
+		`<p>${decidedLine(decision, text, locale)}</p>` +
+		(ownDecisionOnly ? `<p class="muted">${escapeHtml(text.alreadyDecided.othersPending)}</p>` : '') +
+		`<p class="muted">${escapeHtml(text.alreadyDecided.nothingMore)}</p></section>`;
+	return htmlResponse(status, heading, main, locale);
 }
 
-/** A plain error page: a heading and what to do, never internals. */
-export function renderErrorPage(status: number, heading: string, advice: string): HtmlResponse {
-	return htmlResponse(status, heading, `<section class="card"><h1>${escapeHtml(heading)}</h1><p>${escapeHtml(advice)}</p></section>`);
+/** A page with a heading and one paragraph of already-safe HTML. */
+function noticePage(status: number, heading: string, paragraphHtml: string, locale?: ReviewLocale): HtmlResponse {
+	return htmlResponse(status, heading, `<section class="card"><h1>${escapeHtml(heading)}</h1><p>${paragraphHtml}</p></section>`, locale);
+}
+
+/**
+ * The wait ran out before anyone decided (a link opened after n8n resumed the execution through "Timed out"):
+ * when it closed, and that the workflow went on without approval.
+ */
+export function renderTimedOutPage(
+	status: number,
+	{ expiredAt }: { expiredAt: Date | string | number },
+	locale?: ReviewLocale,
+): HtmlResponse {
+	const text = messagesFor(locale);
+	return noticePage(status, text.closed.timedOutHeading, formatHtml(text.closed.timedOut, { date: timeHtml(expiredAt, locale) }), locale);
+}
+
+/**
+ * The review is over and no decision is known here (the execution was stopped or deleted, or the decisions were
+ * kept in process memory and n8n restarted): nothing was recorded from this visit.
+ */
+export function renderReviewClosedPage(status: number, locale?: ReviewLocale): HtmlResponse {
+	const text = messagesFor(locale);
+	return noticePage(status, text.closed.closedHeading, escapeHtml(text.closed.closed), locale);
+}
+
+/** Another request is settling the review right now; the caller adds Retry-After. */
+export function renderBeingDecidedPage(status: number, locale?: ReviewLocale): HtmlResponse {
+	const text = messagesFor(locale);
+	return noticePage(status, text.closed.beingDecidedHeading, escapeHtml(text.closed.beingDecided), locale);
+}
+
+/** Decisions cannot be recorded now (decision store or credential unavailable); the review stays open. */
+export function renderUnavailablePage(status: number, locale?: ReviewLocale): HtmlResponse {
+	const text = messagesFor(locale);
+	return noticePage(status, text.closed.unavailableHeading, escapeHtml(text.closed.unavailable), locale);
+}
+
+/** One of the catalogue's error pages; `{max}` and other placeholders are filled with `values` (plain text). */
+export function renderLocalizedErrorPage(
+	status: number,
+	key: ErrorPageKey,
+	locale?: ReviewLocale,
+	values: Record<string, string | number> = {},
+): HtmlResponse {
+	const { heading, advice } = messagesFor(locale).errors[key];
+	const htmlValues = Object.fromEntries(
+		Object.entries(values).map(([name, value]) => [name, escapeHtml(typeof value === 'number' ? formatNumber(value, locale) : value)]),
+	);
+	return noticePage(status, heading, formatHtml(advice, htmlValues), locale);
+}
+
+/** A plain error page: a heading and what to do, never internals. Texts are the caller's, in the locale's language. */
+export function renderErrorPage(status: number, heading: string, advice: string, locale?: ReviewLocale): HtmlResponse {
+	return noticePage(status, heading, escapeHtml(advice), locale);
 }

@@ -23,7 +23,7 @@ const MAC_BYTES = 32;
 const HEADER_BYTES = 1 + IV_BYTES + EXPIRY_BYTES;
 export const MIN_SECRET_BYTES = 32;
 
-type KeyPurpose = 'link-mac' | 'link-encryption' | 'form-mac';
+type KeyPurpose = 'link-mac' | 'link-encryption' | 'form-mac' | 'forward-mac';
 
 export type TokenError = 'tampered' | 'expired' | 'malformed';
 
@@ -186,4 +186,18 @@ export function verifyFormToken(formToken: unknown, reviewToken: string, secret:
 	if (!bytes || bytes.length !== FORM_NONCE_BYTES + MAC_BYTES) return false;
 	const nonce = bytes.subarray(0, FORM_NONCE_BYTES);
 	return macMatches(sign(key, Buffer.from(reviewToken), nonce), bytes.subarray(FORM_NONCE_BYTES));
+}
+
+/**
+ * Proof that a request on the resume webhook was forwarded by the node's own review front door, which saw the
+ * reviewer's address: HMAC(link token, address). Lets the waiting handler record the reviewer's IP instead of the
+ * loopback address the forwarded request comes from, without trusting a header anyone could send.
+ */
+export function createForwardProof(reviewToken: string, reviewerIp: string, secret: string): string {
+	return sign(deriveKey(secret, 'forward-mac'), Buffer.from(reviewToken), Buffer.from('\n'), Buffer.from(reviewerIp)).toString('base64url');
+}
+
+export function verifyForwardProof(proof: unknown, reviewToken: string, reviewerIp: string, secret: string): boolean {
+	const bytes = typeof proof === 'string' ? decodeBase64Url(proof) : undefined;
+	return !!bytes && macMatches(Buffer.from(createForwardProof(reviewToken, reviewerIp, secret), 'base64url'), bytes);
 }

@@ -1,6 +1,6 @@
-import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { n8nDataFolder } from '../n8nFolder';
 import { InputError, type VectorStore } from '../types';
 import { DEFAULT_COLLECTION } from './common';
 import { LanceDbStore } from './lancedb';
@@ -24,7 +24,7 @@ export { QdrantStore } from './qdrant';
 
 /** The embedded store's folder when none is configured: beside n8n's own data, so it survives upgrades. */
 export function defaultLanceDbPath(env: NodeJS.ProcessEnv = process.env): string {
-	return path.join(env.N8N_USER_FOLDER || os.homedir(), '.n8n', 'symbiotic-lancedb');
+	return path.join(n8nDataFolder(env), 'symbiotic-lancedb');
 }
 
 export async function openStore(config: StoreConfig): Promise<VectorStore> {

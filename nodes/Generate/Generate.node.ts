@@ -1,6 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 
+import { CUSTOMER_TEXT_STYLE_OPTIONS } from '../shared/customerText';
 import { executeGenerate, MODEL_CREDENTIAL } from './execute';
 
 export class Generate implements INodeType {
@@ -100,14 +101,7 @@ export class Generate implements INodeType {
 						displayName: 'Customer Text',
 						name: 'customerTextStyle',
 						type: 'options',
-						options: [
-							{ name: 'Remove Citations', value: 'remove', description: 'The answer without its [n] markers' },
-							{
-								name: 'Footnotes With Links',
-								value: 'footnotes',
-								description: 'Markers renumbered [1], [2]… by first use, then a list of the cited sources with their links',
-							},
-						],
+						options: CUSTOMER_TEXT_STYLE_OPTIONS,
 						default: 'remove',
 						description:
 							'How the "customerText" output is made from the cited "text": use customerText in what the customer receives, text for reviewers',

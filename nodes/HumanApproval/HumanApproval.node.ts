@@ -15,6 +15,8 @@ import { assertApprovalSecret } from '../../lib/approval';
 import { REDIS_CONNECTION_TEST, testRedisConnection } from '../shared/redisCredential';
 import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
 import { createSmtpTransport, toApprovalCredentials } from './credentials';
+import { answerFrontDoorRequest } from './frontDoor';
+import { FRONT_DOOR_PATH, isFrontDoorRequest } from './http';
 import { humanApprovalProperties } from './properties';
 import { sendReviewRequest } from './send';
 import { answerReviewRequest } from './webhook';
@@ -23,8 +25,8 @@ const SMTP_TEST_TIMEOUT_MS = 10_000;
 
 /**
  * Pauses the execution until a reviewer approves, edits or rejects the draft on a signed review page, the way
- * n8n's Wait node waits: `execute` sends the links and puts the execution to wait, the node's restart webhooks
- * (GET shows the page, POST decides) resume it.
+ * n8n's Wait node waits: `execute` sends the links and puts the execution to wait, the node's restart webhook
+ * (GET shows the page, POST decides) resumes it, reached through the node's own front door webhook.
  */
 // Its webhooks are n8n's own resume URLs (restartWebhook), so there is nothing to register on a third-party
 // service; and it is no AI tool, since an agent's tool call cannot wait days for a person.
@@ -56,10 +58,21 @@ export class HumanApproval implements INodeType {
 			},
 		],
 		waitingNodeTooltip: '=Waiting for a reviewer to decide on the review page (links were sent by {{ $parameter["delivery"].join(" and ") }}).',
-		// Both methods on the one resume URL: GET shows the review page, POST records a decision.
 		webhooks: [
-			{ name: 'default', httpMethod: 'GET', responseMode: 'onReceived', path: '', restartWebhook: true, isFullPath: true },
-			{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: '', restartWebhook: true, isFullPath: true },
+			// The execution's resume URL: GET/HEAD show the review page, POST records a decision. n8n stops asking the
+			// node once the execution has resumed, so links point at the front door below whenever it is registered.
+			{ name: 'default', httpMethod: 'GET,HEAD,POST', responseMode: 'onReceived', path: '', restartWebhook: true, isFullPath: true },
+			// The front door (see lib/approval/frontDoor.ts): the review links' own address, answered by the node for
+			// as long as the workflow is published. n8n evaluates `$workflow.active` as false when it registers test
+			// webhooks, so a manual run never waits for a call on it.
+			{
+				name: 'default',
+				httpMethod: '={{ $workflow.active ? "GET,HEAD,POST" : "" }}',
+				responseMode: 'onReceived',
+				path: FRONT_DOOR_PATH,
+				ndvHideUrl: true,
+				ndvHideMethod: true,
+			},
 		],
 		properties: humanApprovalProperties,
 	};
@@ -96,6 +109,6 @@ export class HumanApproval implements INodeType {
 	}
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		return await answerReviewRequest(this);
+		return isFrontDoorRequest(this) ? await answerFrontDoorRequest(this) : await answerReviewRequest(this);
 	}
 }

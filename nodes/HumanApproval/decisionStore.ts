@@ -1,12 +1,14 @@
+import path from 'node:path';
+
 import type { Redis } from 'ioredis';
 import type { IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
-import { InMemoryDecisionStore, RedisDecisionStore, type DecisionStore } from '../../lib/approval';
+import { defaultApprovalFolder, FileDecisionStore, InMemoryDecisionStore, RedisDecisionStore, type DecisionStore } from '../../lib/approval';
 import { createRedisClient, DEFAULT_KEY_PREFIX, type RedisClient } from '../../lib/memory';
 import { REDIS_CREDENTIAL, redisConfigFromCredential } from '../shared/redisCredential';
 
 /** Where a review's decisions are kept, chosen when the request is sent and read back by every webhook call. */
-export type DecisionStoreSetting = { kind: 'memory' } | { kind: 'redis'; keyPrefix: string };
+export type DecisionStoreSetting = { kind: 'memory' } | { kind: 'folder'; folder: string } | { kind: 'redis'; keyPrefix: string };
 
 /** A store opened for one request; `close` releases its connection (a no-op for process memory). */
 export interface OpenDecisionStore {
@@ -25,9 +27,29 @@ const processDecisions = new InMemoryDecisionStore();
 const RETENTION_AFTER_EXPIRY_MS = 30 * 24 * 60 * 60 * 1000;
 
 export function readDecisionStoreSetting(ctx: IExecuteFunctions): DecisionStoreSetting {
-	if (ctx.getNodeParameter('decisionStore', 0) !== 'redis') return { kind: 'memory' };
-	const keyPrefix = String(ctx.getNodeParameter('keyPrefix', 0, '') ?? '').trim();
-	return { kind: 'redis', keyPrefix: keyPrefix || DEFAULT_KEY_PREFIX };
+	return decisionStoreSetting(
+		ctx.getNodeParameter('decisionStore', 0),
+		ctx.getNodeParameter('keyPrefix', 0, ''),
+		ctx.getNodeParameter('decisionFolder', 0, ''),
+	);
+}
+
+/** The same setting read by the front door, which has no item: a Key Prefix expression falls back to the default. */
+export function readDecisionStoreSettingInWebhook(ctx: IWebhookFunctions): DecisionStoreSetting {
+	const parameter = (name: string, fallback: string) => {
+		try {
+			return ctx.getNodeParameter(name, fallback);
+		} catch {
+			return fallback;
+		}
+	};
+	return decisionStoreSetting(parameter('decisionStore', 'folder'), parameter('keyPrefix', ''), parameter('decisionFolder', ''));
+}
+
+function decisionStoreSetting(kind: unknown, keyPrefix: unknown, folder: unknown): DecisionStoreSetting {
+	if (kind === 'redis') return { kind: 'redis', keyPrefix: String(keyPrefix ?? '').trim() || DEFAULT_KEY_PREFIX };
+	if (kind === 'folder') return { kind: 'folder', folder: path.resolve(String(folder ?? '').trim() || defaultApprovalFolder()) };
+	return { kind: 'memory' };
 }
 
 /**
@@ -41,6 +63,10 @@ export async function openDecisionStore(
 	linksExpireAt: Date,
 ): Promise<OpenDecisionStore> {
 	const retentionMs = Math.max(0, linksExpireAt.getTime() - Date.now()) + RETENTION_AFTER_EXPIRY_MS;
+	if (setting?.kind === 'folder') {
+		const files = new FileDecisionStore({ folder: setting.folder, retentionMs });
+		return { store: files, close: async () => {} };
+	}
 	if (setting?.kind !== 'redis') {
 		const store: DecisionStore = {
 			decideOnce: (key, decision) => processDecisions.decideOnce(key, decision, retentionMs),

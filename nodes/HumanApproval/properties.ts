@@ -3,6 +3,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { APPROVED_EXAMPLES_NAMESPACE } from '../../lib/approval/learning';
 import { DEFAULT_WAIT_HOURS } from '../../lib/approval';
 import { knowledgeBaseProperties } from '../shared/storeOptions';
+import { CUSTOMER_TEXT_STYLE_OPTIONS } from '../shared/customerText';
 
 const rememberOn = { show: { rememberApproved: [true] } };
 
@@ -89,28 +90,44 @@ export const humanApprovalProperties: INodeProperties[] = [
 		noDataExpression: true,
 		options: [
 			{
+				name: 'Local Folder',
+				value: 'folder',
+				description: 'Files beside n8n\'s data: kept across restarts, shared by n8n processes on one machine or volume',
+			},
+			{
 				// n8n spells its name in lowercase; title case would turn it into "N8n".
 				// eslint-disable-next-line n8n-nodes-base/node-param-display-name-miscased
 				name: 'n8n Process Memory',
 				value: 'memory',
-				description: 'Inside the n8n process: for a single main process only',
+				description: 'Inside the n8n process: for a single main process only, forgotten on restart',
 			},
 			{
 				name: 'Redis',
 				value: 'redis',
-				description: 'Shared by every n8n process (queue mode, multi-main) and kept across restarts',
+				description: 'Shared by every n8n process on any machine (queue mode, multi-main) and kept across restarts',
 			},
 		],
-		default: 'memory',
-		description: 'Where reviewers\' decisions are recorded until the review is settled',
+		default: 'folder',
+		description:
+			'Where reviewers\' decisions are recorded: the review links show them (who decided what, when) for 30 days after the review closed',
 	},
 	{
 		displayName:
-			'Only for a single n8n main process: with webhook processes (queue mode) or multi-main, a decision may land in another process, and an "All Must Approve" review in progress is lost on restart. Choose Redis there.',
+			'Only for a single n8n main process: with webhook processes (queue mode) or multi-main a decision may land in another process, and after a restart late visitors no longer see who decided. Choose Local Folder or Redis there.',
 		name: 'processMemoryNotice',
 		type: 'notice',
 		default: '',
 		displayOptions: { show: { decisionStore: ['memory'] } },
+	},
+	{
+		displayName: 'Decision Folder',
+		name: 'decisionFolder',
+		type: 'string',
+		default: '',
+		placeholder: '~/.n8n/symbiotic-approvals',
+		description:
+			'Folder for the decision files; empty = symbiotic-approvals beside n8n\'s data. In Docker and queue mode it must be on a volume every n8n process mounts.',
+		displayOptions: { show: { decisionStore: ['folder'] } },
 	},
 	{
 		displayName: 'Key Prefix',
@@ -135,6 +152,30 @@ export const humanApprovalProperties: INodeProperties[] = [
 		typeOptions: { rows: 3 },
 		default: 'A draft is waiting for your review. Approve it as it is, edit it, or reject it.',
 		description: 'Shown above the draft in the email and on the review page',
+	},
+	{
+		displayName: 'Language',
+		name: 'language',
+		type: 'options',
+		options: [
+			{ name: 'Deutsch', value: 'de' },
+			{ name: 'English', value: 'en' },
+			{ name: 'Español', value: 'es' },
+			{ name: 'Français', value: 'fr' },
+			{ name: 'Italiano', value: 'it' },
+		],
+		default: 'en',
+		description:
+			'Language of the review email, the chat message and every page the reviewer sees. Subject, Message and Draft are sent as you write them.',
+	},
+	{
+		displayName: 'Time Zone',
+		name: 'timeZone',
+		type: 'string',
+		default: 'UTC',
+		placeholder: 'Europe/Paris',
+		description:
+			'IANA time zone name used for the dates on the review pages and in the emails (request time, link expiry, decision time), e.g. Europe/Paris or Europe/Berlin',
 	},
 	{
 		displayName: 'Draft',
@@ -179,6 +220,15 @@ export const humanApprovalProperties: INodeProperties[] = [
 		default: '={{ $json.citations }}',
 		description:
 			'Sources the draft relies on, listed with their links: the "citations" of a Generate node (default), a list of objects with a title and a URL, or a list of texts. Leave empty for none.',
+	},
+	{
+		displayName: 'Customer Text',
+		name: 'customerTextStyle',
+		type: 'options',
+		options: CUSTOMER_TEXT_STYLE_OPTIONS,
+		default: 'remove',
+		description:
+			'How the approved text becomes "customerText" on the Approved output: reviewers see the [1] markers next to the sources, customers should not',
 	},
 	{
 		displayName: 'Allow Edits',

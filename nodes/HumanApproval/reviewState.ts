@@ -1,6 +1,15 @@
 import type { IDataObject } from 'n8n-workflow';
 
-import type { ApprovalOutcomeItem, ApprovalPolicy, ReviewContent, ReviewContextField } from '../../lib/approval';
+import {
+	resolveReviewLocale,
+	type ApprovalOutcomeItem,
+	type ApprovalPolicy,
+	type ReviewContent,
+	type ReviewContextField,
+	type ReviewLanguage,
+	type ReviewLocale,
+} from '../../lib/approval';
+import { toCustomerText, type CustomerTextSource, type CustomerTextStyle } from '../../lib/generate';
 import type { DecisionStoreSetting } from './decisionStore';
 
 /** Where approved versions go, resolved when the request is sent (expressions see the item only then). */
@@ -30,6 +39,12 @@ export interface ReviewState {
 	remember?: RememberSettings;
 	/** Absent in requests sent before the setting existed: those keep their decisions in process memory. */
 	decisionStore?: DecisionStoreSetting;
+	/** Language of the pages, e-mail and chat message; absent in requests sent before the setting existed (English). */
+	language?: ReviewLanguage;
+	/** IANA time zone of the dates shown; absent in requests sent before the setting existed (UTC). */
+	timeZone?: string;
+	/** How the approved text becomes the customer's: the draft's [n] markers removed or turned into footnotes. */
+	customerText?: { style: CustomerTextStyle; sources: CustomerTextSource[] };
 }
 
 /** The json of every item the node emits: the outcome, the request, and the input item it decided on. */
@@ -37,10 +52,23 @@ export type OutcomeJson = ApprovalOutcomeItem & {
 	review: ReviewState;
 	input: IDataObject;
 	learning?: IDataObject;
+	/** Approved items only: the final text as the customer gets it, without the reviewer's citation markers. */
+	customerText?: string;
 };
+
+/** The approved text for the customer: citation markers are for the reviewer, who saw the sources beside them. */
+export function customerVersion(state: ReviewState, finalText: string): string {
+	const { style, sources } = state.customerText ?? { style: 'remove', sources: [] };
+	return toCustomerText(finalText, sources, style, state.language);
+}
 
 export function reviewPolicy(state: ReviewState): ApprovalPolicy {
 	return state.policy === 'all' ? { mode: 'all', reviewers: state.reviewers } : { mode: 'first' };
+}
+
+/** The locale every page of this review is rendered in: English and UTC for requests sent before the settings. */
+export function reviewLocale(state: Pick<ReviewState, 'language' | 'timeZone'>): ReviewLocale {
+	return resolveReviewLocale({ language: state.language, timeZone: state.timeZone });
 }
 
 export function reviewContent(state: ReviewState, draft: string): ReviewContent {

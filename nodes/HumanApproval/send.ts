@@ -1,5 +1,5 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { NodeOperationError, WAIT_INDEFINITELY } from 'n8n-workflow';
+import { NodeHelpers, NodeOperationError, WAIT_INDEFINITELY } from 'n8n-workflow';
 
 import {
 	assertApprovalSecret,
@@ -7,17 +7,23 @@ import {
 	createReviewLink,
 	newReviewId,
 	normalizeReviewerId,
+	parseReviewLanguage,
 	renderChatWebhookPayload,
 	renderReviewEmail,
 	timedOutOutcome,
+	validateTimeZone,
 	type ReviewContextField,
+	type ReviewLocale,
 } from '../../lib/approval';
+import { frontDoorBaseUrl } from '../../lib/approval/forward';
+import { customerSourcesFromItem, type CustomerTextStyle } from '../../lib/generate';
 import { parseListInput } from '../../lib/generate/listInput';
 import { InputError } from '../../lib/types';
 import { itemError, toNodeError, type FieldLabels } from '../shared/perItem';
 import { approvalCredentials, APPROVAL_CREDENTIAL, createSmtpTransport, type ApprovalCredentials } from './credentials';
 import { openDecisionStore, readDecisionStoreSetting } from './decisionStore';
-import type { OutcomeJson, RememberSettings, ReviewState } from './reviewState';
+import { FRONT_DOOR_PATH } from './http';
+import { reviewLocale, type OutcomeJson, type RememberSettings, type ReviewState } from './reviewState';
 
 /** Outputs, in the order the node declares them. */
 export const OUTPUT = { approved: 0, rejected: 1, timedOut: 2 } as const;
@@ -31,6 +37,8 @@ const FIELD_LABELS: FieldLabels = {
 	secret: 'Link Signing Secret (credential)',
 	baseUrl: 'Review link base URL',
 	namespace: 'Namespace',
+	language: 'Language',
+	timeZone: 'Time Zone',
 };
 
 const DECISION_STORE_ADVICE =
@@ -74,11 +82,12 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 	const waitTill = ctx.getNodeParameter('limitWaitTime', 0)
 		? computeWaitUntil(requestedAt, limitHours(ctx))
 		: WAIT_INDEFINITELY;
+	const sources = parseListInput(ctx.getNodeParameter('sources', 0, ''), 'sources', 'Sources');
 	const state: ReviewState = {
 		id: newReviewId(),
 		subject: ctx.getNodeParameter('subject', 0) as string,
 		intro: ctx.getNodeParameter('intro', 0, '') as string,
-		context: [...contextFields(ctx), ...sourceFields(ctx.getNodeParameter('sources', 0, ''))],
+		context: [...contextFields(ctx), ...sourceFields(sources)],
 		allowEdits: policy === 'first' && (ctx.getNodeParameter('allowEdits', 0) as boolean),
 		policy,
 		reviewers,
@@ -86,6 +95,11 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 		expiresAt: waitTill.toISOString(),
 		remember: rememberSettings(ctx),
 		decisionStore: readDecisionStoreSetting(ctx),
+		...readLocale(ctx),
+		customerText: {
+			style: ctx.getNodeParameter('customerTextStyle', 0, 'remove') as CustomerTextStyle,
+			sources: customerSourcesFromItem({ sources }),
+		},
 	};
 	// A decision store that cannot be reached fails the node now, before reviewers get links they cannot use.
 	try {
@@ -94,11 +108,11 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 		throw itemError(ctx, error as Error, 0, DECISION_STORE_ADVICE);
 	}
 
-	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
+	const linkBase = reviewLinkBase(ctx);
 	const links = reviewers.map((reviewer) => ({
 		reviewer,
 		url: createReviewLink({
-			baseUrl: resumeUrl,
+			baseUrl: linkBase,
 			reviewId: state.id,
 			executionId: ctx.getExecutionId(),
 			nodeId: ctx.getNode().id,
@@ -121,6 +135,22 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 	return outputs;
 }
 
+/** Executions that only a published workflow starts: its front door is registered. */
+const PUBLISHED_ONLY_MODES = ['webhook', 'trigger'];
+
+/**
+ * Links go to the node's front door while the workflow is published (n8n registers it then), so a late click after
+ * the execution resumed still gets our page; otherwise — a manual test run — straight to the resume URL. A queue-mode
+ * worker does not always know the workflow is published, but a webhook or trigger execution says so.
+ */
+function reviewLinkBase(ctx: IExecuteFunctions): string {
+	const resumeUrl = String(ctx.evaluateExpression('{{ $execution.resumeUrl }}', 0));
+	if (!ctx.getWorkflow().active && !PUBLISHED_ONLY_MODES.includes(ctx.getMode())) return resumeUrl;
+	const workflowId = ctx.getWorkflow().id ?? '';
+	const path = NodeHelpers.getNodeWebhookPath(workflowId, ctx.getNode(), FRONT_DOOR_PATH, false, false);
+	return frontDoorBaseUrl(resumeUrl, path) ?? resumeUrl;
+}
+
 /**
  * When the wait runs out, n8n resumes the execution by running this node as disabled on its saved resume entry,
  * which forwards the entry's input on the first output — the Approved one. Replacing the entry's data with the
@@ -139,6 +169,16 @@ function leaveOnTimeout(ctx: IExecuteFunctions, timedOut: INodeExecutionData): I
 /** n8n stores item json as plain JSON; the outcome is plain data already, this only satisfies the type. */
 export function toDataObject(value: object): IDataObject {
 	return value as unknown as IDataObject;
+}
+
+/** Language and time zone of everything the reviewers read; an unknown zone fails the node, naming the field. */
+function readLocale(ctx: IExecuteFunctions): ReviewLocale {
+	const timeZone = String(ctx.getNodeParameter('timeZone', 0, 'UTC') ?? '').trim();
+	return {
+		language: parseReviewLanguage(ctx.getNodeParameter('language', 0, 'en'), 'language'),
+		// Cleared field: UTC, as before the setting existed.
+		timeZone: timeZone ? validateTimeZone(timeZone, 'timeZone') : 'UTC',
+	};
 }
 
 function limitHours(ctx: IExecuteFunctions): number {
@@ -167,8 +207,7 @@ function contextFields(ctx: IExecuteFunctions): ReviewContextField[] {
 }
 
 /** Generate's citations, `{title, url}` objects or plain texts, listed as "Source [n]" with their links. */
-function sourceFields(value: unknown): ReviewContextField[] {
-	const sources = parseListInput(value, 'sources', 'Sources');
+function sourceFields(sources: unknown[]): ReviewContextField[] {
 	return sources.map((source, position) => {
 		if (typeof source !== 'object' || source === null) return { label: `Source [${position + 1}]`, value: String(source) };
 		const entry = source as Record<string, unknown>;
@@ -210,7 +249,10 @@ async function sendEmails(
 	const transport = createSmtpTransport(credentials, SMTP_TIMEOUT_MS);
 	try {
 		for (const { reviewer, url } of links) {
-			const email = renderReviewEmail({ subject: state.subject, intro: state.intro || undefined, draft, context: state.context, reviewUrl: url, expiresAt });
+			const email = renderReviewEmail(
+				{ subject: state.subject, intro: state.intro || undefined, draft, context: state.context, reviewUrl: url, expiresAt },
+				reviewLocale(state),
+			);
 			try {
 				await transport.sendMail({ from: credentials.fromAddress, to: reviewer, subject: email.subject, text: email.text, html: email.html });
 			} catch (error) {
@@ -236,13 +278,16 @@ async function postToChat(
 			description: `Fill in "Chat Webhook URL" in the ${APPROVAL_CREDENTIAL} credential, or send by email only.`,
 		});
 	}
-	const body = renderChatWebhookPayload({
-		format: ctx.getNodeParameter('chatFormat', 0) as 'slack' | 'teams',
-		title: state.subject,
-		intro: state.intro || undefined,
-		links: links.map(({ reviewer, url }) => ({ reviewerName: reviewer, url })),
-		expiresAt,
-	});
+	const body = renderChatWebhookPayload(
+		{
+			format: ctx.getNodeParameter('chatFormat', 0) as 'slack' | 'teams',
+			title: state.subject,
+			intro: state.intro || undefined,
+			links: links.map(({ reviewer, url }) => ({ reviewerName: reviewer, url })),
+			expiresAt,
+		},
+		reviewLocale(state),
+	);
 	try {
 		await ctx.helpers.httpRequest({ method: 'POST', url: credentials.chatWebhookUrl, body, json: true, timeout: CHAT_TIMEOUT_MS });
 	} catch (error) {

@@ -1,26 +1,37 @@
 import type { IDataObject, IExecuteData, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { handleReviewRequest, type ReviewResponse } from '../../lib/approval';
+import { handleReviewRequest, TOKEN_PARAM, verifyForwardProof, type ReviewRequest, type ReviewResponse } from '../../lib/approval';
+import { FORWARD_PROOF_HEADER, REVIEWER_IP_HEADER } from '../../lib/approval/forward';
 import { rememberApprovedVersion } from '../../lib/approval/learning';
-import { renderErrorPage } from '../../lib/approval/pages';
+import { renderUnavailablePage, type HtmlResponse } from '../../lib/approval/pages';
 import { createOpenAIEmbedder } from '../../lib/embedding';
 import { defaultLanceDbPath, openStore, type StoreConfig } from '../../lib/stores';
 import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
 import { approvalCredentials, type ApprovalCredentials } from './credentials';
 import { openDecisionStore, type OpenDecisionStore } from './decisionStore';
-import { readOutcomeJson, reviewContent, reviewPolicy, type OutcomeJson, type RememberSettings } from './reviewState';
+import { readLocaleInWebhook, reviewRequestOf, sendPage } from './http';
+import {
+	customerVersion,
+	readOutcomeJson,
+	reviewContent,
+	reviewLocale,
+	reviewPolicy,
+	type OutcomeJson,
+	type RememberSettings,
+} from './reviewState';
 import { OUTPUT, toDataObject } from './send';
 
 const LEARNING_TIMEOUT_MS = 60_000;
 
 /**
- * One request on a review link. Every answer is written here, with the page's own status and security headers;
- * only the request that settles the review returns `workflowData`, which resumes the execution on the
- * Approved or Rejected output. Page views, losing or invalid decisions leave the execution waiting.
+ * One request on the execution's resume URL — forwarded by the front door, or straight from a link sent before the
+ * front door existed or by an unpublished workflow. Every answer is written here, with the page's own status and
+ * security headers; only the request that settles the review returns `workflowData`, which resumes the execution
+ * on the Approved or Rejected output. Page views, losing or invalid decisions leave the execution waiting.
  */
 export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const request = ctx.getRequestObject();
 	const waiting = readWaitingItem(ctx);
+	const locale = waiting ? reviewLocale(waiting.review) : readLocaleInWebhook(ctx);
 	let credentials: ApprovalCredentials | undefined;
 	try {
 		credentials = await approvalCredentials(ctx);
@@ -28,7 +39,7 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 		ctx.logger.error(`Human Approval: the credential could not be loaded: ${(error as Error).message}`);
 	}
 	if (!waiting || !credentials) {
-		sendUnavailable(ctx);
+		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale)));
 		return { noWebhookResponse: true };
 	}
 
@@ -39,25 +50,21 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 	} catch (error) {
 		// Nothing was recorded, so the execution keeps waiting and the same link works once the store is back.
 		ctx.logger.error(`Human Approval: the decision store could not be opened: ${(error as Error).message}`);
-		sendPage(ctx, decisionStoreUnavailablePage());
+		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale)));
 		return { noWebhookResponse: true };
 	}
+	const request = reviewRequestOf(ctx);
 	let response: ReviewResponse;
 	try {
 		response = await handleReviewRequest(
-			{
-				method: request.method,
-				query: request.query as Record<string, unknown>,
-				body: request.body as Record<string, unknown> | undefined,
-				headers: request.headers,
-				ip: request.ip,
-			},
+			{ ...request, ip: reviewerIp(request, credentials.signingSecret) },
 			{
 				secret: credentials.signingSecret,
 				store: decisions.store,
 				content: reviewContent(review, waiting.originalDraft),
 				policy: reviewPolicy(review),
 				binding: { executionId: ctx.getExecutionId(), nodeId: ctx.getNode().id, reviewId: review.id },
+				locale,
 				onError: (error) => ctx.logger.error(`Human Approval: a review request failed: ${(error as Error).message}`),
 			},
 		);
@@ -68,10 +75,25 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 	if (!response.outcome) return { noWebhookResponse: true };
 
 	const json: OutcomeJson = { ...response.outcome, review, input: waiting.input };
+	if (json.decision === 'approved') json.customerText = customerVersion(review, json.finalText);
 	if (review.remember && json.decision === 'approved') json.learning = await remember(ctx, json, review.remember);
 	const outputs: INodeExecutionData[][] = [[], [], []];
 	outputs[json.decision === 'approved' ? OUTPUT.approved : OUTPUT.rejected] = [{ json: toDataObject(json), pairedItem: { item: 0 } }];
 	return { noWebhookResponse: true, workflowData: outputs };
+}
+
+/** Behind the front door the request comes over loopback; the reviewer's address travels with a proof. */
+function reviewerIp(request: ReviewRequest, secret: string): string | undefined {
+	const header = (name: string) => {
+		const value = request.headers[name];
+		return Array.isArray(value) ? value[0] : value;
+	};
+	const forwardedIp = header(REVIEWER_IP_HEADER);
+	const token = request.query[TOKEN_PARAM];
+	if (forwardedIp !== undefined && typeof token === 'string' && verifyForwardProof(header(FORWARD_PROOF_HEADER), token, forwardedIp, secret)) {
+		return forwardedIp;
+	}
+	return request.ip;
 }
 
 /**
@@ -87,29 +109,8 @@ function readWaitingItem(ctx: IWebhookFunctions): OutcomeJson | undefined {
 	return json;
 }
 
-function sendPage(ctx: IWebhookFunctions, page: Pick<ReviewResponse, 'status' | 'headers' | 'body'>): void {
-	const response = ctx.getResponseObject();
-	response.status(page.status);
-	for (const [name, value] of Object.entries(page.headers)) response.setHeader(name, value);
-	response.send(page.body);
-}
-
-/** Plain text on purpose: nothing of the request is echoed, and no page template is needed. */
-function sendUnavailable(ctx: IWebhookFunctions): void {
-	sendPage(ctx, {
-		status: 503,
-		headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' },
-		body: 'This review cannot be opened right now. Please try again later or ask the sender for a new review request.',
-	});
-}
-
-/** The reviewer's page when Redis is down: what happened to the decision and what to do, no internals. */
-function decisionStoreUnavailablePage(): Pick<ReviewResponse, 'status' | 'headers' | 'body'> {
-	const page = renderErrorPage(
-		503,
-		'Decisions cannot be recorded right now',
-		'Nothing was recorded and the review is still open. Try the same link again in a few minutes.',
-	);
+/** Decisions cannot be recorded right now: the reviewer is told to retry the same link in a minute. */
+function withRetryAfter(page: HtmlResponse): HtmlResponse {
 	return { ...page, headers: { ...page.headers, 'Retry-After': '60' } };
 }
 

@@ -5,7 +5,7 @@ import { load } from 'cheerio';
 import nodemailer from 'nodemailer';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-import { createReviewLink, InMemoryDecisionStore, renderReviewEmail, type ReviewEndpointOptions } from '../../lib/approval';
+import { createReviewLink, InMemoryDecisionStore, renderReviewEmail, type ReviewEndpointOptions, type ReviewLocale } from '../../lib/approval';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 import { CLASSIC_XSS, EXECUTION_ID, HOUR_MS, NODE_ID, REVIEW_ID, reviewContent, SECRET, USER_AGENTS } from './support/fixtures';
 import { startReviewServer, type ReviewServer } from './support/reviewServer';
@@ -48,8 +48,8 @@ async function serve(overrides: Partial<ReviewEndpointOptions> = {}): Promise<Re
 	return server;
 }
 
-function link(baseUrl: string, reviewerId = 'ada.reviewer@example.com'): string {
-	return createReviewLink({ baseUrl, reviewId: REVIEW_ID, executionId: EXECUTION_ID, nodeId: NODE_ID, reviewerId, expiresAt: Date.now() + 72 * HOUR_MS, secret: SECRET });
+function link(baseUrl: string, reviewerId = 'ada.reviewer@example.com', expiresAt = Date.now() + 72 * HOUR_MS): string {
+	return createReviewLink({ baseUrl, reviewId: REVIEW_ID, executionId: EXECUTION_ID, nodeId: NODE_ID, reviewerId, expiresAt, secret: SECRET });
 }
 
 /** A page that records everything that would betray an injection or a third-party request. */
@@ -135,7 +135,7 @@ test('reviewer opens the emailed link, edits the draft, approves; the outcome ca
 	await page.goBack();
 	await page.reload();
 	await expect(page.locator('h1').textContent()).resolves.toBe('This review is already decided');
-	await expect(page.locator('p').first().textContent()).resolves.toMatch(/^Approved by ada\.reviewer@example\.com on /);
+	await expect(page.locator('p').first().textContent()).resolves.toMatch(/^Approved with edits by ada\.reviewer@example\.com on /);
 	expect(running.outcomes).toHaveLength(1);
 	expect(problems).toEqual([]);
 	await page.close();
@@ -164,5 +164,64 @@ test('in a real browser, hostile content renders as text: no dialog, no script, 
 	await expect(page.locator('.draft-text').textContent()).resolves.toBe(CLASSIC_XSS[0]);
 	expect(problems).toEqual([]);
 	expect(running.outcomes[0]).toMatchObject({ decision: 'rejected', comment: CLASSIC_XSS[0], changed: false });
+	await page.close();
+});
+
+test('in French (Europe/Paris): the e-mail and the page read in French, with accents, French dates and the zone; screenshots', async () => {
+	const locale: ReviewLocale = { language: 'fr', timeZone: 'Europe/Paris' };
+	const content = reviewContent({
+		title: 'Relance\u00a0: Ada Lovelace (Moteurs Analytiques)',
+		intro: 'Merci de vérifier la relance avant l’envoi\u00a0: le tarif et le ton.',
+		draft:
+			'Bonjour Ada,\n\nmerci pour notre échange d’aujourd’hui. Comme promis, voici notre grille tarifaire\u00a0: l’offre Essentiel coûte 29 € par mois pour cinq postes.\n\nÀ très bientôt,\nÉlodie',
+		context: [
+			{ label: 'Contact', value: 'Ada Lovelace' },
+			{ label: 'Société', value: 'Moteurs Analytiques SARL' },
+			{ label: 'Source', value: 'Page Tarifs', url: 'https://example.com/tarifs' },
+		],
+		requestedAt: '2026-12-03T13:05:00.000Z',
+	});
+	const running = await serve({ content, locale });
+	// 2026-12-06 13:05 UTC is 14:05 in Paris (winter time).
+	const expiresAt = Date.parse('2026-12-06T13:05:00.000Z');
+	const now = new Date('2026-12-03T13:10:00.000Z');
+	options.now = () => now;
+	const personalLink = link(running.baseUrl, 'elodie@example.fr', expiresAt);
+
+	const email = renderReviewEmail(
+		{
+			subject: content.title,
+			intro: content.intro,
+			draft: content.draft,
+			context: content.context,
+			reviewUrl: personalLink,
+			expiresAt: new Date(expiresAt),
+			reviewerName: 'Élodie',
+		},
+		locale,
+	);
+	expect(email.html).toContain('<html lang="fr">');
+	expect(email.text).toContain('Ce lien personnel expire le dimanche 6 décembre 2026 à 14:05 (Europe/Paris)\u202f; merci de ne pas le transférer.');
+	const emailView = await browser.newPage({ viewport: { width: 680, height: 900 } });
+	await emailView.setContent(email.html);
+	await expect(emailView.locator('a', { hasText: 'Relire le brouillon' }).getAttribute('href')).resolves.toBe(personalLink);
+	await emailView.screenshot({ path: join(SCREENSHOTS, 'approval-email-fr.png'), fullPage: true });
+	await emailView.close();
+
+	const { page, problems } = await watchedPage(new URL(running.baseUrl).origin);
+	await page.goto(personalLink);
+	await expect(page.locator('html').getAttribute('lang')).resolves.toBe('fr');
+	await expect(page.locator('h1').textContent()).resolves.toBe(content.title);
+	await expect(page.locator('p.muted').first().textContent()).resolves.toBe('Demande envoyée le 3 déc. 2026 à 14:05 (Europe/Paris)');
+	await expect(page.locator('button[value="approve"]').textContent()).resolves.toBe('Approuver');
+	await expect(page.locator('button[value="reject"]').textContent()).resolves.toBe('Refuser');
+	await page.screenshot({ path: join(SCREENSHOTS, 'approval-page-fr.png'), fullPage: true });
+
+	await page.fill('#comment', 'Très bien, on envoie.');
+	await Promise.all([page.waitForURL(personalLink), page.click('button[value="approve"]')]);
+	await expect(page.locator('h1').textContent()).resolves.toBe('Approuvé');
+	await expect(page.locator('p.muted').textContent()).resolves.toBe('Approuvé par elodie@example.fr le 3 déc. 2026 à 14:10 (Europe/Paris).');
+	expect(running.outcomes[0]).toMatchObject({ decision: 'approved', comment: 'Très bien, on envoie.', finalText: content.draft, changed: false });
+	expect(problems).toEqual([]);
 	await page.close();
 });

@@ -87,6 +87,17 @@ beforeAll(async () => {
 });
 afterAll(() => smtp.close());
 
+// The default decision store is a folder beside n8n's data: keep it out of the home folder during tests.
+let userFolder: string;
+beforeAll(async () => {
+	userFolder = await mkdtemp(join(tmpdir(), 'symbiotic-approval-node-'));
+	process.env.N8N_USER_FOLDER = userFolder;
+});
+afterAll(async () => {
+	delete process.env.N8N_USER_FOLDER;
+	await rm(userFolder, { recursive: true, force: true });
+});
+
 function approvalWorkflow(parameters: Record<string, unknown> = {}): HarnessWorkflow {
 	const node = (name: string, type: string, index: number, extra: Partial<INode> = {}): INode => ({
 		id: `node-${index}`,
@@ -279,7 +290,7 @@ describe('Human Approval node', () => {
 			// n8n's resume token plus our own signed, opaque token: no address or execution id in clear.
 			expect(url.searchParams.get('signature')).toBe(result.run.data.resumeToken);
 			expect(url.searchParams.get(TOKEN_PARAM)).toMatch(/^[A-Za-z0-9_-]{80,}$/);
-			expect(link).not.toContain('ada');
+			expect(link).not.toMatch(/ada(@|%40)/i);
 		}
 		expect(mails[0].subject).toBe('Review: follow-up to Ada Lovelace');
 		expect(mails[0].text).toContain('Company: Analytical Engines Ltd');
@@ -464,6 +475,44 @@ function loadInAnotherProcess(): INodeType {
 	});
 	return node!;
 }
+
+describe('Human Approval node: the customer version', () => {
+	const CITED = 'Hi Ada,\n\nthe Starter plan costs 29 euros [1]. Setup takes five minutes [1][2].\n\nBest, Sam';
+	const SOURCES = [
+		{ n: 1, sourceId: 'pricing.md', title: 'Pricing', url: 'https://example.com/pricing' },
+		{ n: 2, sourceId: 'setup.md', title: 'Setup guide', url: 'https://example.com/setup' },
+	];
+
+	async function approveAs(parameters: Record<string, unknown>, finalText?: string) {
+		const { definition, result, mails } = await sendRequest(parameters, [{ json: { ...LEAD, text: CITED, citations: SOURCES } }]);
+		const server = serverSide(definition);
+		const [adaLink] = mails.map(linkIn);
+		expect(mails[0].text).toContain('costs 29 euros [1]');
+		const page = (await answer(server, result.run.data, { method: 'GET', url: adaLink })).response.body;
+		const approval = await answer(server, result.run.data, {
+			method: 'POST',
+			url: adaLink,
+			body: { formToken: formToken(page), action: 'approve', finalText: finalText ?? CITED },
+		});
+		return approval.result.workflowData![0][0].json;
+	}
+
+	it('reviewers see the [n] markers and the sources; the Approved item carries the text without them', async () => {
+		const approved = await approveAs({});
+		expect(approved.finalText).toBe(CITED);
+		expect(approved.customerText).toBe('Hi Ada,\n\nthe Starter plan costs 29 euros. Setup takes five minutes.\n\nBest, Sam');
+	});
+
+	it('a reviewer\'s edit reaches the customer version, with footnotes when asked', async () => {
+		const approved = await approveAs(
+			{ customerTextStyle: 'footnotes' },
+			CITED.replace('five minutes [1][2]', 'five minutes [2]'),
+		);
+		expect(approved.customerText).toMatch(/costs 29 euros \[1\]\. Setup takes five minutes \[2\]\./);
+		expect(approved.customerText).toContain('https://example.com/setup');
+		expect(approved.customerText).toMatch(/Sources/);
+	});
+});
 
 describe('Human Approval node with Decision Store = Redis', () => {
 	const keyPrefix = `symbiotic-approval-node-test-${process.pid}-${Date.now()}`;

@@ -1,0 +1,54 @@
+import type { IWebhookFunctions } from 'n8n-workflow';
+
+import { resolveReviewLocale, REVIEW_PAGE_HEADER, type ReviewLocale, type ReviewRequest } from '../../lib/approval';
+import type { HtmlResponse } from '../../lib/approval/pages';
+
+/** The path of the node's production webhook, the review links' own address (below the node's webhook id). */
+export const FRONT_DOOR_PATH = 'review';
+
+/** Production-webhook requests end in the front door's path; resume-URL requests end in the execution id. */
+export function isFrontDoorRequest(ctx: IWebhookFunctions): boolean {
+	const request = ctx.getRequestObject();
+	const url = request.originalUrl || request.url || '';
+	return url.split('?')[0].replace(/\/+$/, '').endsWith(`/${FRONT_DOOR_PATH}`);
+}
+
+export function reviewRequestOf(ctx: IWebhookFunctions): ReviewRequest {
+	const request = ctx.getRequestObject();
+	return {
+		method: request.method,
+		query: request.query as Record<string, unknown>,
+		body: request.body as Record<string, unknown> | undefined,
+		headers: request.headers,
+		ip: request.ip,
+	};
+}
+
+/** Writes one of our pages, marked as ours so the front door can tell it from n8n's own answers. */
+export function sendPage(ctx: IWebhookFunctions, page: HtmlResponse): void {
+	const response = ctx.getResponseObject();
+	response.status(page.status);
+	for (const [name, value] of Object.entries(page.headers)) response.setHeader(name, value);
+	response.setHeader(REVIEW_PAGE_HEADER, '1');
+	response.send(page.body);
+}
+
+/**
+ * The node's Language and Time Zone as the front door reads them, without an item: an expression or an invalid
+ * value falls back to English and UTC rather than failing the page.
+ */
+export function readLocaleInWebhook(ctx: IWebhookFunctions): ReviewLocale {
+	const parameter = (name: string) => {
+		try {
+			return ctx.getNodeParameter(name, undefined) as unknown;
+		} catch {
+			return undefined;
+		}
+	};
+	const language = parameter('language');
+	const timeZone = parameter('timeZone');
+	return resolveReviewLocale({
+		language: typeof language === 'string' ? (language as ReviewLocale['language']) : undefined,
+		timeZone: typeof timeZone === 'string' && timeZone.trim() ? timeZone.trim() : undefined,
+	});
+}
