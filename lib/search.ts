@@ -1,6 +1,9 @@
 import { checkNamespace } from './namespace';
 import type { ChunkMetadata, Embedder, MetadataFilter, SearchMode, VectorStore } from './types';
-import { InputError } from './types';
+import { DimensionMismatchError, InputError } from './types';
+
+/** A search mode as a user picks it: one of the store's modes, or `auto` (hybrid when a model is there). */
+export type SearchModeChoice = SearchMode | 'auto';
 
 export interface SearchOptions {
 	store: VectorStore;
@@ -34,6 +37,53 @@ export interface SearchHit {
 }
 
 const MAX_TOP_K = 200;
+
+export interface ModeResult {
+	hits: SearchHit[];
+	/** The mode that actually ran. */
+	mode: SearchMode;
+	/** Why `auto` ran keyword search, when it did. */
+	modeReason?: string;
+}
+
+/**
+ * Whether model settings can embed: an http(s) base URL and an embedding model. A credential still holding a
+ * placeholder ("OPENAI_BASE_URL is not set: …", as the example credentials do) or an empty model is not.
+ */
+export function isEmbeddingModelConfigured(settings: { baseUrl?: unknown; embeddingModel?: unknown }): boolean {
+	if (!String(settings.embeddingModel ?? '').trim()) return false;
+	try {
+		const { protocol } = new URL(String(settings.baseUrl ?? '').trim());
+		return protocol === 'http:' || protocol === 'https:';
+	} catch {
+		return false;
+	}
+}
+
+export const AUTO_NO_MODEL = 'no embedding model configured';
+export const AUTO_NO_VECTORS = 'the collection was stored without vectors (ingest it again with the model to search by meaning)';
+
+/**
+ * Searches like `searchKnowledge`, and resolves `auto`: hybrid when an embedder is given, keyword when not — or
+ * when the collection holds no vectors (it was ingested before a model was configured), instead of failing.
+ * Says which mode ran.
+ */
+export async function searchKnowledgeWithMode(
+	options: Omit<SearchOptions, 'mode'> & { mode: SearchModeChoice },
+): Promise<ModeResult> {
+	if (options.mode !== 'auto') {
+		return { hits: await searchKnowledge({ ...options, mode: options.mode }), mode: options.mode };
+	}
+	if (!options.embedder) {
+		return { hits: await searchKnowledge({ ...options, mode: 'keyword' }), mode: 'keyword', modeReason: AUTO_NO_MODEL };
+	}
+	try {
+		return { hits: await searchKnowledge({ ...options, mode: 'hybrid' }), mode: 'hybrid' };
+	} catch (error) {
+		if (!(error instanceof DimensionMismatchError) || error.expected !== 0) throw error;
+		return { hits: await searchKnowledge({ ...options, mode: 'keyword' }), mode: 'keyword', modeReason: AUTO_NO_VECTORS };
+	}
+}
 
 export async function searchKnowledge(options: SearchOptions): Promise<SearchHit[]> {
 	const namespace = checkNamespace(options.namespace);

@@ -9,7 +9,9 @@
 #   SYMBIOTIC_MAIL_WEB_PORT (1080), N8N_USER_FOLDER (${SYMBIOTIC_HOME:-$HOME/.n8n-symbiotic}),
 #   SYMBIOTIC_OWNER_EMAIL / SYMBIOTIC_OWNER_PASSWORD (the login printed at start),
 #   REDIS_URL, QDRANT_URL, OPENAI_BASE_URL, OPENAI_API_KEY (passed on to n8n and used in the
-#   imported credentials; without them the pack uses LanceDB and in-process memory),
+#   imported credentials; without them the pack uses LanceDB and in-process memory, and the examples
+#   search by keywords: their ingest steps are then imported without the model credential),
+#   SYMBIOTIC_WEBHOOK_TOKEN (the example webhooks' header token; by default made once in the user folder),
 #   SYMBIOTIC_WORKFLOWS_DIR (workflows/): *.json are imported (and published when "active": true,
 #   which needs an "id"); credentials/*.json (arrays of {id, name, type, data}) are imported with
 #   ${VAR} / ${VAR:-fallback} placeholders filled from the environment (scripts/render-credentials.mjs).
@@ -34,6 +36,10 @@ owner_email="${SYMBIOTIC_OWNER_EMAIL:-owner@example.com}"
 owner_password="${SYMBIOTIC_OWNER_PASSWORD:-Symbiotic-dev-2024}"
 
 log() { echo "[dev] $*" >&2; }
+# step TEXT: says what starts now; step_done: how long it took.
+step_started=$SECONDS
+step() { step_started=$SECONDS; log "$*"; }
+step_done() { log "  … done in $((SECONDS - step_started)) s"; }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$port" "$broker_port" "$smtp_port" "$mail_web_port"; do
@@ -44,9 +50,14 @@ for p in "$port" "$broker_port" "$smtp_port" "$mail_web_port"; do
 	fi
 done
 
+log "state (n8n database, knowledge base, mails, secrets) lives in $N8N_USER_FOLDER, outside the repository"
+step 'step 1/4: n8n runtime in ~/.cache/n8n-symbiotic (Node 24, n8n 2.41.1, maildev; first time only: 5-20 min, 2.8 GB)'
 eval "$("$repo_dir/scripts/n8n-runtime.sh" --with-maildev)"
+step_done
 mkdir -p "$N8N_USER_FOLDER"
+step 'step 2/4: this pack, built and installed like a community package (first time ~20 s-2 min, later ~7 s)'
 "$repo_dir/scripts/pack-install.sh" "${pack_args[@]}"
+step_done
 
 # Node 24 first on PATH: the n8n CLI and its task runner child processes must run on it.
 export PATH="$(dirname "$NODE_BIN"):$PATH"
@@ -68,9 +79,24 @@ export N8N_PORT="$port"
 export N8N_LISTEN_ADDRESS=127.0.0.1
 export N8N_HOST=localhost
 export N8N_RUNNERS_BROKER_PORT="$broker_port"
-export WEBHOOK_URL="${WEBHOOK_URL:-http://localhost:$port/}"
+# N8N_WEBHOOK_URL: n8n 2.41 calls WEBHOOK_URL deprecated (a WEBHOOK_URL set by you is carried over).
+export N8N_WEBHOOK_URL="${N8N_WEBHOOK_URL:-${WEBHOOK_URL:-http://localhost:$port/}}"
+unset WEBHOOK_URL
 export N8N_EDITOR_BASE_URL="${N8N_EDITOR_BASE_URL:-http://localhost:$port/}"
+# A quiet local start: no telemetry, update or "what's new" checks, templates, banners, nor the MCP server
+# registry download from api.n8n.io (each logs a stack trace on a machine without internet).
 export N8N_DIAGNOSTICS_ENABLED=false
+export N8N_VERSION_NOTIFICATIONS_WHATS_NEW_ENABLED=false
+export N8N_TEMPLATES_ENABLED=false
+export N8N_HIRING_BANNER_ENABLED=false
+export N8N_DYNAMIC_BANNERS_ENABLED=false
+export N8N_DISABLED_MODULES="${N8N_DISABLED_MODULES-mcp-registry}"
+# Settings n8n 2.41 lists under "deprecations related to your n8n setup" until they are explicit: this pack is an
+# unverified community package; the other three take the future defaults n8n announces.
+export N8N_UNVERIFIED_PACKAGES_ENABLED=true
+export N8N_RUNNERS_TASK_TIMEOUT="${N8N_RUNNERS_TASK_TIMEOUT:-60}"
+export N8N_COMPRESSION_NODE_MAX_DECOMPRESSED_SIZE_BYTES="${N8N_COMPRESSION_NODE_MAX_DECOMPRESSED_SIZE_BYTES:-268435456}"
+export N8N_COMPRESSION_NODE_MAX_ZIP_ENTRIES="${N8N_COMPRESSION_NODE_MAX_ZIP_ENTRIES:-1000}"
 # As in n8n's Docker image: outside production mode n8n adds stack traces to some error answers, and a
 # reviewer opening a late approval link must never see one.
 export NODE_ENV="${NODE_ENV:-production}"
@@ -92,6 +118,27 @@ if [ ! -s "$secret_file" ]; then
 fi
 export SYMBIOTIC_APPROVAL_SECRET="${SYMBIOTIC_APPROVAL_SECRET:-$(cat "$secret_file")}"
 
+# The example webhooks' token (Header Auth credential "Webhook token (SYMBIOTIC_WEBHOOK_TOKEN)"), kept the same
+# way, so the printed curl lines and your own integrations keep working across restarts.
+token_file="$N8N_USER_FOLDER/.symbiotic-webhook-token"
+if [ ! -s "$token_file" ]; then
+	(umask 077 && "$NODE_BIN" -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))" >"$token_file")
+fi
+export SYMBIOTIC_WEBHOOK_TOKEN="${SYMBIOTIC_WEBHOOK_TOKEN:-$(cat "$token_file")}"
+
+# With a model the examples search hybrid (Vector Search "Auto") and their ingest steps embed. Without one,
+# Auto searches by keywords, and the steps that store (Ingest Document, Human Approval's remembering) are
+# imported without the model credential so that they store for keyword search instead of failing on it.
+search_mode=keyword
+[ -n "${OPENAI_BASE_URL:-}" ] && search_mode=hybrid
+lancedb_dir="$N8N_USER_FOLDER/.n8n/symbiotic-lancedb"
+search_mode_file="$N8N_USER_FOLDER/.symbiotic-search-mode"
+if [ -d "$lancedb_dir" ] && [ -f "$search_mode_file" ] && [ "$(cat "$search_mode_file")" != "$search_mode" ]; then
+	log "the example knowledge base was built for $(cat "$search_mode_file") search; now it is $search_mode. Until it is rebuilt, storing"
+	log "  into it fails and searches stay keyword. To rebuild: stop, rm -rf '$lancedb_dir', start, run Website → knowledge base."
+fi
+echo "$search_mode" >"$search_mode_file"
+
 # Example workflows and credentials: import each again only when it changed, so edits made in the editor
 # survive restarts until the shipped file (or, for credentials, the environment it is rendered from) changes.
 import_stamps="$N8N_USER_FOLDER/.symbiotic-imports"
@@ -112,6 +159,7 @@ workflows_dir="${SYMBIOTIC_WORKFLOWS_DIR:-$repo_dir/workflows}"
 credential_files=("$workflows_dir"/credentials/*.json)
 workflow_files=("$workflows_dir"/*.json)
 [ ${#workflow_files[@]} -gt 0 ] || log "no workflows in $workflows_dir yet: nothing to import"
+step 'step 3/4: example credentials and workflows into n8n (only what changed; a few seconds per n8n command)'
 for file in "${credential_files[@]}"; do
 	name="credentials-$(basename "$file")"
 	rendered="$import_stamps/$name.rendered"
@@ -123,16 +171,36 @@ for file in "${credential_files[@]}"; do
 	fi
 	rm -f "$rendered"
 done
+# prepare_workflow FILE: the workflow as imported; without a model, storing steps lose the model credential.
+prepare_workflow() {
+	"$NODE_BIN" -e "
+		const workflow = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
+		if (process.argv[2] === 'keyword') {
+			for (const node of workflow.nodes ?? []) {
+				if (!/^n8n-nodes-symbiotic\.(ingestDocument|humanApproval)$/.test(node.type) || !node.credentials) continue;
+				delete node.credentials.symbioticModelApi;
+				if (Object.keys(node.credentials).length === 0) delete node.credentials;
+			}
+		}
+		process.stdout.write(JSON.stringify(workflow, null, '\t'));
+	" "$1" "$search_mode"
+}
 for file in "${workflow_files[@]}"; do
-	changed_since_import "workflow-$(basename "$file")" "$file" || continue
-	log "importing workflow $(basename "$file")"
-	n8n_quiet import:workflow --input="$file"
-	# A workflow shipped with "active": true is published (2.x activation; needs a stable id).
-	# Not `import:workflow --activeState=fromJson`: n8n 2.41 allows that only in queue mode.
-	publish_id="$("$NODE_BIN" -p "const w = require(process.argv[1]); w.active && w.id ? w.id : ''" "$file")"
-	[ -z "$publish_id" ] || n8n_quiet publish:workflow --id="$publish_id"
-	mark_imported "workflow-$(basename "$file")"
+	name="workflow-$(basename "$file")"
+	prepared="$import_stamps/$name.prepared.json"
+	prepare_workflow "$file" >"$prepared"
+	if changed_since_import "$name" "$prepared"; then
+		log "importing workflow $(basename "$file")"
+		n8n_quiet import:workflow --input="$prepared"
+		# A workflow shipped with "active": true is published (2.x activation; needs a stable id).
+		# Not `import:workflow --activeState=fromJson`: n8n 2.41 allows that only in queue mode.
+		publish_id="$("$NODE_BIN" -p "const w = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')); w.active && w.id ? w.id : ''" "$prepared")"
+		[ -z "$publish_id" ] || n8n_quiet publish:workflow --id="$publish_id"
+		mark_imported "$name"
+	fi
+	rm -f "$prepared"
 done
+step_done
 
 child_pids=()
 stop_all() {
@@ -143,10 +211,15 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
+# Mails are kept in the user folder, so approval links sent before a restart are still in the inbox.
+mkdir -p "$N8N_USER_FOLDER/maildev"
 "$NODE_BIN" "$MAILDEV_BIN" --smtp "$smtp_port" --web "$mail_web_port" --ip 127.0.0.1 --web-ip 127.0.0.1 \
-	>"$N8N_USER_FOLDER/maildev.log" 2>&1 &
+	--mail-directory "$N8N_USER_FOLDER/maildev" >"$N8N_USER_FOLDER/maildev.log" 2>&1 &
 child_pids+=($!)
 
+step 'step 4/4: starting n8n (10-60 s). Its own log follows; two warnings in it are expected and harmless here:'
+log '  "Failed to start Python task runner" (Code nodes run JavaScript only) and "N8N_RUNNERS_MODE -> Internal task'
+log '  runner mode is deprecated" (the built-in runner is fine for one local n8n).'
 "$NODE_BIN" "$N8N_BIN" start &
 n8n_pid=$!
 child_pids+=($n8n_pid)
@@ -158,16 +231,29 @@ for _ in $(seq 1 180); do
 done
 curl -fsS "http://127.0.0.1:$port/healthz/readiness" >/dev/null 2>&1 || { log 'n8n did not report ready (/healthz/readiness) within 180 s'; exit 1; }
 
+base="http://localhost:$port/webhook"
+auth="-H 'Authorization: Bearer $SYMBIOTIC_WEBHOOK_TOKEN'"
+json="-H 'content-type: application/json'"
 cat >&2 <<EOF
 
   n8n with n8n-nodes-symbiotic is running (ready in $((SECONDS - started_at)) s)
     editor:   http://localhost:$port/
     login:    $owner_email  /  $owner_password
-    mail:     http://localhost:$mail_web_port/  (approval emails; SMTP on 127.0.0.1:$smtp_port)
+    mail:     http://localhost:$mail_web_port/  (approval emails, kept across restarts; SMTP on 127.0.0.1:$smtp_port)
     data:     $N8N_USER_FOLDER
     model:    ${OPENAI_BASE_URL:-not set: set OPENAI_BASE_URL (and OPENAI_API_KEY) for the Generate steps}
+    search:   $search_mode$([ "$search_mode" = keyword ] && echo ' (hybrid once OPENAI_BASE_URL is set)')
     vectors:  ${QDRANT_URL:-LanceDB on local disk (set QDRANT_URL for Qdrant)}
     memory:   ${REDIS_URL:-in-process (set REDIS_URL to keep it across restarts)}
+
+  The example webhooks need the header  Authorization: Bearer $SYMBIOTIC_WEBHOOK_TOKEN
+  (token kept in $token_file). Ready to paste:
+    curl -X POST $base/website-to-knowledge-base $auth
+    curl -X POST $base/brand-guide $auth $json -d '{"title": "Brand voice", "text": "We sound like a friendly coach: short sentences, active verbs, no jargon."}'
+    curl -X POST $base/content-brief $auth $json -d '{"brief": "Announce our spring webinar"}'
+    curl -X POST $base/new-lead $auth $json -d '{"email": "ada@acme.example", "name": "Ada", "company": "Acme", "message": "What does the Starter plan cost?"}'
+    curl -X POST $base/support-chat $auth $json -d '{"sessionId": "ada@acme.example", "message": "What does the Starter plan cost?"}'
+  (The website workflow reads the sitemap set in its Settings node: put yours there first.)
   Press Ctrl-C to stop.
 
 EOF

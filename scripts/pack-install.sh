@@ -29,17 +29,23 @@ done
 
 log() { echo "[pack-install] $*" >&2; }
 
+# shellcheck source=scripts/progress.sh
+source "$(dirname "${BASH_SOURCE[0]}")/progress.sh"
+
 work_dir="$(mktemp -d)"
 trap 'rm -rf "$work_dir"' EXIT
 
 if ! $skip_build; then
-	log 'building the pack (npm run build)'
+	log 'building the pack (npm run build: TypeScript to dist/, about 10-30 s)'
+	build_started=$SECONDS
 	# n8n-node draws a spinner; keep it in a log and show the log only when the build fails.
-	if ! (cd "$repo_dir" && npm run build >"$work_dir/build.log" 2>&1); then
+	build() { (cd "$repo_dir" && npm run build >"$work_dir/build.log" 2>&1); }
+	if ! with_progress 'building' build; then
 		log 'build failed; fix the errors below, then rerun:'
 		grep -E 'error|Error' "$work_dir/build.log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | head -n 40 >&2
 		exit 1
 	fi
+	log "  … built in $((SECONDS - build_started)) s"
 fi
 [ -d "$repo_dir/dist" ] || { log "no dist/ folder in $repo_dir: run 'npm run build' first"; exit 1; }
 
@@ -93,11 +99,15 @@ if [ -n "$kept_modules" ]; then
 	mv "$kept_modules" "$package_dir/node_modules"
 	log "dependencies unchanged; updated the pack's files in $package_dir"
 else
-	log "installing the pack's dependencies into $package_dir (as n8n's community install does)"
+	log "installing the pack's dependencies into $package_dir as n8n's community install does"
+	log "  (~200 packages, ~450 MB with LanceDB's native build: about 15 s with a warm npm cache, 1-3 min without)"
 	# The flags n8n 2.41 itself uses (CommunityPackagesService.downloadPackage): notably no install
 	# scripts, so every native part must come prebuilt in an npm package (LanceDB's does).
-	(cd "$package_dir" && npm install --audit=false --fund=false --bin-links=false --install-strategy=shallow \
-		--ignore-scripts=true --package-lock=false --loglevel=error >&2)
+	install_dependencies() {
+		(cd "$package_dir" && npm install --audit=false --fund=false --bin-links=false --install-strategy=shallow \
+			--ignore-scripts=true --package-lock=false --loglevel=error >&2)
+	}
+	with_progress "installing the pack's dependencies" install_dependencies
 fi
 node -e "
 	const fs = require('fs');

@@ -6,6 +6,12 @@ import { readFileSync } from 'node:fs';
 
 const placeholder = /\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/g;
 
+/** What to do about a variable without a fallback, beyond "set it". */
+const hints = {
+	SYMBIOTIC_WEBHOOK_TOKEN:
+		' It is the token the example webhooks require (header "Authorization: Bearer <token>"): `npm run dev` makes one; elsewhere use a long random value, e.g. `openssl rand -hex 32`.',
+};
+
 /** Replaces placeholders in every string of a JSON value; an unset variable without fallback is an error. */
 function render(value, file) {
 	if (typeof value === 'string') {
@@ -13,7 +19,9 @@ function render(value, file) {
 			const fromEnv = process.env[name];
 			if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
 			if (fallback !== undefined) return fallback;
-			throw new Error(`${file}: \${${name}} is not set. Set ${name} in the environment or give a fallback as \${${name}:-value}.`);
+			throw new Error(
+				`${file}: \${${name}} is not set. Set ${name} in the environment or give a fallback as \${${name}:-value}.${hints[name] ?? ''}`,
+			);
 		});
 	}
 	if (Array.isArray(value)) return value.map((entry) => render(entry, file));

@@ -71,6 +71,7 @@ export class VectorSearch implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await executeKnowledgeBaseOperations(this, operations, fieldLabels);
+		// In "Auto" mode a model credential that cannot embed means keyword search, not an error.
+		return await executeKnowledgeBaseOperations(this, operations, fieldLabels, (itemIndex) => this.getNodeParameter('mode', itemIndex, 'hybrid') === 'auto');
 	}
 }

@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 
 import { createOpenAIEmbedder } from '../../lib/embedding';
+import { isEmbeddingModelConfigured } from '../../lib/search';
 import { defaultLanceDbPath, openStore } from '../../lib/stores';
 import { InputError, type Embedder, type VectorStore } from '../../lib/types';
 import { executePerItem, type FieldLabels } from './perItem';
@@ -109,7 +110,16 @@ export class KnowledgeBases {
 
 	private readonly embedders = new Map<string, Embedder>();
 
-	constructor(private readonly ctx: IExecuteFunctions) {}
+	/**
+	 * `modelIsOptional(itemIndex)`: for that item a selected model credential that cannot embed (no http(s) base
+	 * URL or no embedding model, e.g. an example credential still waiting for OPENAI_BASE_URL) counts as no model,
+	 * instead of failing on it — Vector Search's "Auto" mode. Otherwise the credential is used as it is, so a wrong
+	 * base URL still gives its error.
+	 */
+	constructor(
+		private readonly ctx: IExecuteFunctions,
+		private readonly modelIsOptional: (itemIndex: number) => boolean = () => false,
+	) {}
 
 	async forItem(itemIndex: number): Promise<KnowledgeBase> {
 		this.refuseAgentChosenKnowledgeBase();
@@ -183,6 +193,7 @@ export class KnowledgeBases {
 		// An optional credential that is not selected is simply absent from the node.
 		if (!this.ctx.getNode().credentials?.[MODEL_CREDENTIAL]) return undefined;
 		const credentials = await this.ctx.getCredentials(MODEL_CREDENTIAL, itemIndex);
+		if (this.modelIsOptional(itemIndex) && !isEmbeddingModelConfigured(credentials)) return undefined;
 		const options = {
 			baseURL: String(credentials.baseUrl ?? ''),
 			apiKey: (credentials.apiKey as string) || undefined,
@@ -232,8 +243,9 @@ export async function executeKnowledgeBaseOperations(
 	ctx: IExecuteFunctions,
 	operations: Record<string, KnowledgeBaseOperation>,
 	fieldLabels: FieldLabels,
+	modelIsOptional?: (itemIndex: number) => boolean,
 ): Promise<INodeExecutionData[][]> {
-	const knowledgeBases = new KnowledgeBases(ctx);
+	const knowledgeBases = new KnowledgeBases(ctx, modelIsOptional);
 	const labels = { ...knowledgeBaseLabels, ...fieldLabels };
 	// The operation parameter takes no expression, so every item runs the same operation.
 	const operation = operations[ctx.getNodeParameter('operation', 0) as string];

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { startOpenAITestServer, type OpenAITestServer } from '../support/openaiServer';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 import {
+	CITATION_MARKER,
 	decideByForm,
 	importAndPublish,
 	recipients,
@@ -15,12 +16,15 @@ import {
 	reviewLinkIn,
 	startCrmRecorder,
 	startWebsite,
+	WEBHOOK_AUTH,
+	withSettings,
 	type CrmRecorder,
 	type Website,
 } from './support/exampleWorkflows';
 import { startN8n, type N8nInstance } from './support/n8nInstance';
 
 const CITED_ANSWER = 'Hi Grace, the Starter plan costs 29 euros per month for five seats [1]. The sales team';
+const PRICE_FACT = 'the Starter plan costs 29 euros per month for five seats';
 
 let n8n: N8nInstance;
 let openai: OpenAITestServer;
@@ -50,8 +54,11 @@ function ranOnWorker(executionId: string): boolean {
 }
 
 test('the lead workflow waits for approval on the worker, is resumed through the main instance, and sends and updates on approval', async () => {
-	const ids = await importAndPublish(n8n, ['website', 'lead']);
-	const ingested = await n8n.webhook('website-to-knowledge-base', { sitemapUrl: website.sitemapUrl, allowInternalNetwork: true });
+	const ids = await importAndPublish(n8n, ['website', 'lead'], {
+		website: (workflow) => withSettings(workflow, { sitemapUrl: website.sitemapUrl, allowInternalNetwork: true }),
+		lead: (workflow) => withSettings(workflow, { crmUpdateUrl: `${crm.url}/leads` }),
+	});
+	const ingested = await n8n.webhook('website-to-knowledge-base', undefined, { headers: WEBHOOK_AUTH });
 	expect((ingested.json as Array<{ status: string }>).map((result) => result.status)).toEqual(['created', 'created', 'created']);
 
 	openai.setChatResponder(() => CITED_ANSWER);
@@ -60,9 +67,9 @@ test('the lead workflow waits for approval on the worker, is resumed through the
 		name: 'Grace Hopper',
 		company: 'Globex',
 		message: 'How much is the Starter plan?',
-		crmUpdateUrl: `${crm.url}/leads/7`,
 	};
-	expect((await n8n.webhook('new-lead', lead)).status).toBe(200);
+	expect((await n8n.webhook('new-lead', lead)).status).toBe(403);
+	expect((await n8n.webhook('new-lead', lead, { headers: WEBHOOK_AUTH })).status).toBe(200);
 	const waiting = await n8n.waitForExecution({ workflowId: ids.lead, status: ['waiting', 'error'] });
 	expect(waiting.status).toBe('waiting');
 	expect(ranOnWorker(waiting.id)).toBe(true);
@@ -79,9 +86,13 @@ test('the lead workflow waits for approval on the worker, is resumed through the
 	expect(finished.status).toBe('success');
 	const reply = await smtp.waitForMessage(2, 30_000);
 	expect(recipients(reply)).toEqual(['grace@globex.example']);
-	expect(reply.text?.trim()).toBe(CITED_ANSWER);
-	expect(await crm.waitForCall(1)).toMatchObject({
-		path: '/leads/7',
-		body: { email: 'grace@globex.example', status: 'replied', reply: CITED_ANSWER, editedByReviewer: false },
+	const sent = reply.text?.trim() ?? '';
+	expect(sent).toContain(PRICE_FACT);
+	expect(sent).not.toMatch(CITATION_MARKER);
+	const crmCall = await crm.waitForCall(1);
+	expect(crmCall).toMatchObject({
+		path: '/leads',
+		body: { email: 'grace@globex.example', status: 'replied', editedByReviewer: false },
 	});
+	expect(String((crmCall.body as { reply?: string }).reply).trim()).toBe(sent);
 }, 240_000);

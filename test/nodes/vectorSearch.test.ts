@@ -1,7 +1,8 @@
 import type { IDataObject, INodeParameters } from 'n8n-workflow';
 
+import { AUTO_NO_MODEL, AUTO_NO_VECTORS, isEmbeddingModelConfigured } from '../../lib/search';
 import { NOTHING_FOUND } from '../../nodes/VectorSearch/operations/search';
-import { runWorkflow, type TestNode } from '../support/n8nHarness';
+import { linearWorkflow, runWorkflow, type TestNode } from '../support/n8nHarness';
 import {
 	agentWorkflow,
 	nodeTypes,
@@ -278,5 +279,94 @@ describe('Vector Search node (n8n engine, LanceDB, OpenAI-compatible test server
 		);
 		expect(filtered.items.length).toBeLessThan(scores.length);
 		expect(filtered.items.every((item) => (item.score as number) >= threshold)).toBe(true);
+	});
+
+	describe('Search Mode "Auto"', () => {
+		/** Runs the node with this model credential data (instead of the fixture's working one). */
+		const runWithModel = async (node: TestNode, modelCredential: Record<string, string | number>) => {
+			const result = await runWorkflow(linearWorkflow(node), {
+				nodeTypes,
+				credentials: { symbioticModelApi: modelCredential },
+				inputItems: ask('waterproof boots for snowy hikes'),
+			});
+			return { ...result, items: (result.outputs[node.name]?.[0] ?? []).map((item) => item.json) };
+		};
+		/** What the example credential holds when `npm run dev` starts without OPENAI_BASE_URL. */
+		const placeholderModel = () => ({
+			...kb.modelCredentials.symbioticModelApi,
+			baseUrl: 'OPENAI_BASE_URL is not set: start npm run dev with OPENAI_BASE_URL, or type the base URL here',
+		});
+
+		it('runs hybrid search with a configured model credential, and says so', async () => {
+			const result = await run(
+				searchNode({ mode: 'auto', output: 'combined', collection: 'with-vectors' }),
+				ask('waterproof boots for snowy hikes'),
+			);
+			expect(result.error).toBeUndefined();
+			expect(result.items[0]).toMatchObject({ mode: 'hybrid', hits: expect.any(Array) });
+			expect(result.items[0]).not.toHaveProperty('modeReason');
+			expect(kb.server.count('/embeddings')).toBe(1);
+		});
+
+		it('runs keyword search without a model credential, and says why', async () => {
+			const result = await run(
+				searchNode({ mode: 'auto', output: 'perHit', collection: 'keywords-only' }),
+				ask('cork sole'),
+				false,
+			);
+			expect(result.error).toBeUndefined();
+			expect(result.items[0]).toMatchObject({ mode: 'keyword', modeReason: AUTO_NO_MODEL, sourceId: 'sandals' });
+			expect(kb.server.count()).toBe(0);
+		});
+
+		it('treats a model credential without a base URL or embedding model as no model', async () => {
+			for (const credential of [placeholderModel(), { ...kb.modelCredentials.symbioticModelApi, embeddingModel: '' }]) {
+				const result = await runWithModel(
+					searchNode({ mode: 'auto', output: 'combined', collection: 'with-vectors' }),
+					credential,
+				);
+				expect(result.error).toBeUndefined();
+				expect(result.items[0]).toMatchObject({ mode: 'keyword', modeReason: AUTO_NO_MODEL });
+				expect((result.items[0].hits as IDataObject[])[0]).toMatchObject({ sourceId: 'boots' });
+			}
+			expect(kb.server.count()).toBe(0);
+		});
+
+		it('falls back to keyword search on a collection stored without vectors', async () => {
+			const result = await run(
+				searchNode({ mode: 'auto', output: 'combined', collection: 'keywords-only' }),
+				ask('cork sole'),
+			);
+			expect(result.error).toBeUndefined();
+			expect(result.items[0]).toMatchObject({ mode: 'keyword', modeReason: AUTO_NO_VECTORS });
+			expect((result.items[0].hits as IDataObject[])[0]).toMatchObject({ sourceId: 'sandals' });
+		});
+
+		it('leaves the other modes alone: Hybrid with an unusable credential still fails on it', async () => {
+			const result = await runWithModel(
+				searchNode({ mode: 'hybrid', output: 'combined', collection: 'with-vectors' }),
+				placeholderModel(),
+			);
+			expect(result.error?.message).toMatch(/not a valid URL/);
+		});
+
+		it('names the mode that ran for explicit modes too', async () => {
+			const result = await run(
+				searchNode({ mode: 'keyword', output: 'combined', collection: 'keywords-only' }),
+				ask('cork sole'),
+				false,
+			);
+			expect(result.items[0]).toMatchObject({ mode: 'keyword' });
+			expect(result.items[0]).not.toHaveProperty('modeReason');
+		});
+
+		it('decides "configured" from an http(s) base URL and an embedding model', () => {
+			expect(isEmbeddingModelConfigured({ baseUrl: 'http://localhost:11434/v1', embeddingModel: 'nomic-embed-text' })).toBe(true);
+			expect(isEmbeddingModelConfigured({ baseUrl: 'https://api.openai.com/v1', embeddingModel: 'text-embedding-3-small' })).toBe(true);
+			expect(isEmbeddingModelConfigured({ baseUrl: '', embeddingModel: 'x' })).toBe(false);
+			expect(isEmbeddingModelConfigured({ baseUrl: 'OPENAI_BASE_URL is not set: …', embeddingModel: 'x' })).toBe(false);
+			expect(isEmbeddingModelConfigured({ baseUrl: 'file:///etc/passwd', embeddingModel: 'x' })).toBe(false);
+			expect(isEmbeddingModelConfigured({ baseUrl: 'http://localhost:11434/v1', embeddingModel: ' ' })).toBe(false);
+		});
 	});
 });

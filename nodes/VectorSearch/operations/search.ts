@@ -2,8 +2,12 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodePropertie
 import { isToolType } from 'n8n-workflow';
 
 import { parseFilter, type SimpleCondition } from '../../../lib/filters';
-import { formatSources, searchKnowledge, type SearchHit } from '../../../lib/search';
-import type { SearchMode } from '../../../lib/types';
+import {
+	formatSources,
+	searchKnowledgeWithMode,
+	type SearchHit,
+	type SearchModeChoice,
+} from '../../../lib/search';
 import type { KnowledgeBase } from '../../shared/storeOptions';
 
 const show = { show: { operation: ['search'] } };
@@ -28,6 +32,12 @@ export const description: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{
+				name: 'Auto',
+				value: 'auto',
+				description:
+					'Hybrid when a Symbiotic Model API credential with a base URL and an embedding model is selected, keyword otherwise. The output says which mode ran.',
+			},
+			{
 				name: 'Hybrid',
 				value: 'hybrid',
 				description:
@@ -46,7 +56,7 @@ export const description: INodeProperties[] = [
 			},
 		],
 		default: 'hybrid',
-		hint: 'Without a Symbiotic Model API credential, choose Keyword',
+		hint: 'Without a Symbiotic Model API credential, choose Keyword or Auto',
 		displayOptions: show,
 	},
 	{
@@ -177,22 +187,24 @@ export async function execute(
 		typeof options.filterJson === 'object'
 			? JSON.stringify(options.filterJson)
 			: options.filterJson;
-	const hits = await searchKnowledge({
+	const { hits, mode, modeReason } = await searchKnowledgeWithMode({
 		store,
 		embedder,
 		namespace,
 		query,
-		mode: ctx.getNodeParameter('mode', itemIndex) as SearchMode,
+		mode: ctx.getNodeParameter('mode', itemIndex) as SearchModeChoice,
 		topK: ctx.getNodeParameter('topK', itemIndex) as number,
 		minScore: options.minScore || undefined,
 		filter: parseFilter(conditions, filterJson),
 		signal: ctx.getExecutionCancelSignal?.(),
 	});
+	// Which mode ran: with Auto it depends on the credential, and keyword scores differ from hybrid ones.
+	const ran: IDataObject = modeReason ? { mode, modeReason } : { mode };
 	if (ctx.getNodeParameter('output', itemIndex) === 'perHit') {
-		return hits.map((hit) => ({ json: { query, ...hit } }));
+		return hits.map((hit) => ({ json: { query, ...ran, ...hit } }));
 	}
 	if (isToolType(ctx.getNode().type)) return [{ json: toolAnswer(query, hits) }];
-	return [{ json: { query, count: hits.length, hits, context: formatSources(hits) } }];
+	return [{ json: { query, ...ran, count: hits.length, hits, context: formatSources(hits) } }];
 }
 
 /**

@@ -30,11 +30,21 @@ export const EXAMPLE_WORKFLOWS = {
 
 export type ExampleName = keyof typeof EXAMPLE_WORKFLOWS;
 
+export interface ShippedNode {
+	id: string;
+	name: string;
+	type: string;
+	parameters: Record<string, any>;
+	credentials?: Record<string, { id: string; name: string }>;
+	webhookId?: string;
+	[key: string]: unknown;
+}
+
 export interface ShippedWorkflow {
 	id: string;
 	name: string;
 	active: boolean;
-	nodes: Array<{ name: string; type: string; parameters: Record<string, unknown> }>;
+	nodes: ShippedNode[];
 	[key: string]: unknown;
 }
 
@@ -42,16 +52,62 @@ export function readShippedWorkflow(name: ExampleName): ShippedWorkflow {
 	return JSON.parse(readFileSync(path.join(WORKFLOWS_DIR, `${EXAMPLE_WORKFLOWS[name]}.json`), 'utf8')) as ShippedWorkflow;
 }
 
-/** Imports shipped workflows unchanged and publishes them (they ship with `"active": true`). */
-export async function importAndPublish(n8n: N8nInstance, names: ExampleName[]): Promise<Record<ExampleName, string>> {
+/** How a test sets up a workflow before importing it, as a user would in the editor (e.g. its Settings node). */
+export type Configure = Partial<Record<ExampleName, (workflow: ShippedWorkflow) => ShippedWorkflow>>;
+
+/**
+ * Imports shipped workflows and publishes them (they ship with `"active": true`): unchanged, or as `configure`
+ * sets them up (the Settings values a user fills in).
+ */
+export async function importAndPublish(
+	n8n: N8nInstance,
+	names: ExampleName[],
+	configure: Configure = {},
+): Promise<Record<ExampleName, string>> {
 	const ids = {} as Record<ExampleName, string>;
 	for (const name of names) {
-		const workflow = readShippedWorkflow(name);
+		const workflow = configure[name]?.(readShippedWorkflow(name)) ?? readShippedWorkflow(name);
 		ids[name] = await n8n.importWorkflow(workflow);
 		if (workflow.active) await n8n.publish(ids[name]);
 	}
 	return ids;
 }
+
+export function nodeNamed(workflow: ShippedWorkflow, name: string): ShippedNode {
+	const found = workflow.nodes.find((node) => node.name === name);
+	if (!found) throw new Error(`Workflow "${workflow.name}" has no node "${name}".`);
+	return found;
+}
+
+/** The workflow with fields of one of its Set nodes (e.g. "Settings") given these values, as a user types them. */
+export function withSettings(
+	workflow: ShippedWorkflow,
+	values: Record<string, string | boolean>,
+	setNode = 'Settings',
+): ShippedWorkflow {
+	const copy = JSON.parse(JSON.stringify(workflow)) as ShippedWorkflow;
+	const assignments = nodeNamed(copy, setNode).parameters.assignments.assignments as Array<{ name: string; value: unknown }>;
+	for (const [name, value] of Object.entries(values)) {
+		const field = assignments.find((assignment) => assignment.name === name);
+		if (!field) throw new Error(`"${setNode}" in "${workflow.name}" has no field "${name}".`);
+		field.value = value;
+	}
+	return copy;
+}
+
+/** The values of a Set node's fields as shipped. */
+export function settingsOf(workflow: ShippedWorkflow, setNode = 'Settings'): Record<string, unknown> {
+	const assignments = nodeNamed(workflow, setNode).parameters.assignments.assignments as Array<{ name: string; value: unknown }>;
+	return Object.fromEntries(assignments.map((assignment) => [assignment.name, assignment.value]));
+}
+
+/** The token of the example webhooks' Header Auth credential in the tests (dev.sh makes a random one). */
+export const WEBHOOK_TOKEN = `e2e-${randomBytes(16).toString('hex')}`;
+/** The header the example webhooks require. */
+export const WEBHOOK_AUTH = { authorization: `Bearer ${WEBHOOK_TOKEN}` } as const;
+
+/** A citation marker such as [1] or [1, 2]: what a customer must never receive. */
+export const CITATION_MARKER = /\[\d+(?:[,\s]*\d+)*\]/;
 
 export interface LocalServices {
 	openAiBaseUrl: string;
@@ -78,6 +134,7 @@ export async function renderExampleCredentials(services: LocalServices): Promise
 				SYMBIOTIC_SMTP_HOST: '127.0.0.1',
 				SYMBIOTIC_SMTP_PORT: String(services.smtpPort),
 				SYMBIOTIC_APPROVAL_SECRET: randomBytes(48).toString('base64'),
+				SYMBIOTIC_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
 				REDIS_URL: 'redis://127.0.0.1:6379',
 			},
 		},
