@@ -2,6 +2,7 @@
 export { loadBinary, type BinaryInput } from './binary';
 export { detectType } from './detect';
 export { htmlFragmentToMarkdown, htmlToDocument, type HtmlDocument } from './html';
+export { cleanMarkdown } from './markdownClean';
 export { loadSitemapUrls } from './sitemap';
 export { MAX_SKIP_EXAMPLES, SkipReport, type Skipped, type SkipUnit } from './skipped';
 export { loadText, type TextLoadOptions } from './text';

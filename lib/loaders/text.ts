@@ -2,6 +2,7 @@ import { InputError, type LoadedDocument } from '../types';
 import { documentType } from './detect';
 import { htmlToDocument } from './html';
 import { assertLoadableSize, DEFAULT_MAX_BINARY_BYTES } from './limits';
+import { cleanMarkdown } from './markdownClean';
 
 export interface TextLoadOptions {
 	sourceId: string;
@@ -66,7 +67,8 @@ export function loadText(text: string, options: TextLoadOptions): LoadedDocument
 	}
 	const isMarkdown = format === 'markdown' || (format === 'auto' && MARKDOWN_SIGNS.test(text));
 	const { body, title, description } = isMarkdown ? splitFrontMatter(text) : { body: text };
-	const cleaned = tidyText(body);
+	// Markdown and MDX: only the text a reader sees is embedded, not imports, components or HTML tags.
+	const cleaned = tidyText(isMarkdown ? cleanMarkdown(body) : body);
 	if (!cleaned) throw new InputError(`"${options.sourceId}" has no text besides its front matter.`, 'text');
 	return {
 		sourceId: options.sourceId,

@@ -1,5 +1,6 @@
 import type {
 	IExecuteFunctions,
+	INodeCredentialDescription,
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
@@ -12,8 +13,15 @@ import {
 	knowledgeBaseProperties,
 } from '../shared/storeOptions';
 import * as search from './operations/search';
+import { RERANK_CREDENTIAL } from './operations/search';
 
 const operations = { search };
+
+/** The knowledge base's credentials, and the reranking model's once Rerank is on. */
+const searchCredentials: INodeCredentialDescription[] = [
+	...knowledgeBaseCredentials,
+	{ name: RERANK_CREDENTIAL, required: true, displayOptions: { show: { rerank: [true] } } },
+];
 
 /** Parameter labels for errors from lib, by the field name lib reports. */
 const fieldLabels = {
@@ -22,6 +30,10 @@ const fieldLabels = {
 	topK: 'Number of Results',
 	filters: 'Filters',
 	filterJson: 'Filter (JSON)',
+	semanticWeight: 'Semantic Weight',
+	fusion: 'Fusion',
+	maxPerSource: 'Max Results per Source',
+	rerankCandidates: 'Rerank Candidates',
 };
 
 export class VectorSearch implements INodeType {
@@ -48,7 +60,7 @@ export class VectorSearch implements INodeType {
 					'Searches the knowledge base of company documents (web pages, brochures, notes) and returns the best matching passages as text numbered [1], [2]… with their sources, to quote and cite. Input: a question or keywords.',
 			},
 		},
-		credentials: knowledgeBaseCredentials,
+		credentials: searchCredentials,
 		properties: [
 			{
 				displayName: 'Operation',

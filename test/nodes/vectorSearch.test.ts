@@ -3,6 +3,7 @@ import type { IDataObject, INodeParameters } from 'n8n-workflow';
 import { AUTO_NO_MODEL, AUTO_NO_VECTORS, isEmbeddingModelConfigured } from '../../lib/search';
 import { NOTHING_FOUND } from '../../nodes/VectorSearch/operations/search';
 import { linearWorkflow, runWorkflow, type TestNode } from '../support/n8nHarness';
+import { startRerankTestServer, type RerankTestServer } from '../support/rerankServer';
 import {
 	agentWorkflow,
 	nodeTypes,
@@ -367,6 +368,101 @@ describe('Vector Search node (n8n engine, LanceDB, OpenAI-compatible test server
 			expect(isEmbeddingModelConfigured({ baseUrl: 'OPENAI_BASE_URL is not set: …', embeddingModel: 'x' })).toBe(false);
 			expect(isEmbeddingModelConfigured({ baseUrl: 'file:///etc/passwd', embeddingModel: 'x' })).toBe(false);
 			expect(isEmbeddingModelConfigured({ baseUrl: 'http://localhost:11434/v1', embeddingModel: ' ' })).toBe(false);
+		});
+	});
+	describe('ranking controls', () => {
+		let reranker: RerankTestServer;
+		beforeAll(async () => {
+			reranker = await startRerankTestServer({ apiKey: 'rk-node-tests' });
+		});
+		afterAll(() => reranker.close());
+		beforeEach(() => reranker.reset());
+
+		const runWithReranker = async (node: TestNode, question: string, rerankCredential: Record<string, string> = {}) => {
+			const result = await runWorkflow(linearWorkflow(node), {
+				nodeTypes,
+				credentials: {
+					...kb.modelCredentials,
+					symbioticRerankApi: { baseUrl: `${reranker.url}/v1`, apiKey: 'rk-node-tests', model: 'test-reranker', apiFormat: 'documents', ...rerankCredential },
+				},
+				inputItems: ask(question),
+			});
+			return { ...result, items: (result.outputs[node.name]?.[0] ?? []).map((item) => item.json) };
+		};
+
+		it('asks for the Symbiotic Rerank API credential only when Rerank is on', () => {
+			const credential = nodeTypes[SEARCH_TYPE].description.credentials?.find((entry) => entry.name === 'symbioticRerankApi');
+			expect(credential).toMatchObject({ required: true, displayOptions: { show: { rerank: [true] } } });
+		});
+
+		it('reranks the candidates through the credential\'s endpoint and says so', async () => {
+			const result = await runWithReranker(
+				searchNode({ mode: 'hybrid', output: 'combined', collection: 'with-vectors', topK: 2, rerank: true, options: { rerankCandidates: 3 } }),
+				'leather boots for the beach',
+			);
+			expect(result.error).toBeUndefined();
+			expect(result.items[0]).toMatchObject({ mode: 'hybrid', reranked: true });
+			expect(result.items[0]).not.toHaveProperty('rerankReason');
+			const [request] = reranker.requests;
+			expect(request.path).toBe('/v1/rerank');
+			expect(request.headers.authorization).toBe('Bearer rk-node-tests');
+			expect(request.body).toMatchObject({ model: 'test-reranker', query: 'leather boots for the beach', top_n: 3 });
+			expect(request.body.documents).toHaveLength(3);
+			const hits = result.items[0].hits as IDataObject[];
+			expect(hits).toHaveLength(2);
+			expect(hits[0]).toMatchObject({ citation: '[1]', retrievalScore: expect.any(Number) });
+		});
+
+		it('keeps the search order when the reranker fails, with reranked: false and the reason on every item', async () => {
+			const plain = await run(
+				searchNode({ mode: 'hybrid', output: 'perHit', collection: 'with-vectors' }),
+				ask('waterproof boots for snowy hikes'),
+			);
+			const result = await runWithReranker(
+				searchNode({ mode: 'hybrid', output: 'perHit', collection: 'with-vectors', rerank: true }),
+				'waterproof boots for snowy hikes',
+				{ apiKey: 'wrong-key' },
+			);
+			expect(result.error).toBeUndefined();
+			expect(result.items.map((item) => item.sourceId)).toEqual(plain.items.map((item) => item.sourceId));
+			for (const item of result.items) {
+				expect(item).toMatchObject({ reranked: false, rerankReason: expect.stringMatching(/HTTP 401.*check the API key/) });
+				expect(JSON.stringify(item)).not.toContain('wrong-key');
+			}
+		});
+
+		it('Semantic Weight 0 ranks hybrid search like keyword search; a weight out of range names the option', async () => {
+			const question = ask('leather boots winter');
+			const keyword = await run(searchNode({ mode: 'keyword', output: 'perHit', collection: 'with-vectors', topK: 2 }), question);
+			const wordsOnly = await run(
+				searchNode({ mode: 'hybrid', output: 'perHit', collection: 'with-vectors', topK: 2, options: { semanticWeight: 0 } }),
+				question,
+			);
+			expect(wordsOnly.items.map((item) => item.sourceId)).toEqual(keyword.items.map((item) => item.sourceId));
+
+			const rrf = await run(
+				searchNode({ mode: 'hybrid', output: 'perHit', collection: 'with-vectors', options: { fusion: 'rrf', semanticWeight: 0.5 } }),
+				question,
+			);
+			expect(rrf.error).toBeUndefined();
+			expect(rrf.items[0].score as number).toBeLessThan(2 / 61 + 1e-12);
+
+			const wrong = await run(
+				searchNode({ mode: 'hybrid', collection: 'with-vectors', options: { semanticWeight: 1.5 } }),
+				question,
+			);
+			expect(wrong.error?.message).toContain('Semantic Weight must be a number from 0 to 1');
+			expect(wrong.error?.description).toBe('Check the "Semantic Weight" parameter of item 1.');
+		});
+
+		it('Max Results per Source: 1 gives each document one place', async () => {
+			const result = await run(
+				searchNode({ mode: 'keyword', output: 'perHit', collection: 'keywords-only', topK: 4, maxPerSource: 1 }),
+				ask('leather boots winter'),
+				false,
+			);
+			const sources = result.items.map((item) => item.sourceId);
+			expect(new Set(sources).size).toBe(sources.length);
 		});
 	});
 });

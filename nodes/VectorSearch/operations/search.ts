@@ -3,14 +3,29 @@ import { isToolType } from 'n8n-workflow';
 
 import { parseFilter, type SimpleCondition } from '../../../lib/filters';
 import {
+	createHttpReranker,
+	DEFAULT_RERANK_CANDIDATES,
+	DEFAULT_RERANK_TIMEOUT_MS,
+	type RerankFormat,
+} from '../../../lib/rerank';
+import {
+	DEFAULT_FUSION,
+	DEFAULT_SEMANTIC_WEIGHT,
 	formatSources,
 	searchKnowledgeWithMode,
+	type HybridFusion,
 	type SearchHit,
 	type SearchModeChoice,
 } from '../../../lib/search';
 import type { KnowledgeBase } from '../../shared/storeOptions';
 
 const show = { show: { operation: ['search'] } };
+
+export const RERANK_CREDENTIAL = 'symbioticRerankApi';
+
+/** Default of "Max Results per Source": room for at least two other sources in the default top 5. */
+export const DEFAULT_MAX_PER_SOURCE = 3;
+const DEFAULT_RERANK_TIMEOUT_SECONDS = DEFAULT_RERANK_TIMEOUT_MS / 1000;
 
 export const NOTHING_FOUND = 'Nothing in the knowledge base matches this query.';
 
@@ -66,6 +81,25 @@ export const description: INodeProperties[] = [
 		typeOptions: { minValue: 1, maxValue: 200 },
 		default: 5,
 		description: 'How many passages to return, best first. Five fit comfortably in a prompt.',
+		displayOptions: show,
+	},
+	{
+		displayName: 'Max Results per Source',
+		name: 'maxPerSource',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: DEFAULT_MAX_PER_SOURCE,
+		description:
+			'At most this many passages of one document before passages of other documents, so one long document does not fill all the results. When no other document matches, its further passages still follow. 0 = no limit.',
+		displayOptions: show,
+	},
+	{
+		displayName: 'Rerank',
+		name: 'rerank',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to let a reranking model (Cohere, Jina, vLLM, Infinity, Text Embeddings Inference…) reorder the best candidates: slower, usually more precise. If it fails, the results keep their order and the output says why.',
 		displayOptions: show,
 	},
 	{
@@ -159,13 +193,63 @@ export const description: INodeProperties[] = [
 					'More conditions as JSON, combined with the Filters above: {"key": value} or {"key": {"$in": [...]}}',
 			},
 			{
+				displayName: 'Fusion',
+				name: 'fusion',
+				type: 'options',
+				options: [
+					{
+						name: 'Scores',
+						value: 'score',
+						description:
+							'Similarity and relative keyword score, weighted: a weak embedding model then barely changes the keyword ranking',
+					},
+					{
+						name: 'Reciprocal Rank',
+						value: 'rrf',
+						description: 'Ranks only (weighted RRF); at weight 0.5 the classic reciprocal rank fusion',
+					},
+				],
+				default: DEFAULT_FUSION,
+				description: 'How hybrid search merges the meaning and keyword rankings',
+				displayOptions: { show: { '/mode': ['hybrid', 'auto'] } },
+			},
+			{
 				displayName: 'Minimum Score',
 				name: 'minScore',
 				type: 'number',
 				typeOptions: { numberPrecision: 4 },
 				default: 0,
 				description:
-					'Hide results scoring below this; 0 keeps everything. Scores are not comparable between search modes (semantic: similarity from 0 to 1), so set it for the mode you use.',
+					'Hide results scoring below this; 0 keeps everything. Scores are not comparable between search modes (semantic: similarity from 0 to 1; hybrid: 0 to 1; reranked: the reranker\'s relevance), so set it for the mode you use.',
+			},
+			{
+				displayName: 'Rerank Candidates',
+				name: 'rerankCandidates',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 1000 },
+				default: DEFAULT_RERANK_CANDIDATES,
+				description:
+					'How many of the best candidates the reranking model reads (at least Number of Results). More can find more, but costs time and tokens.',
+				displayOptions: { show: { '/rerank': [true] } },
+			},
+			{
+				displayName: 'Rerank Timeout (Seconds)',
+				name: 'rerankTimeout',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: DEFAULT_RERANK_TIMEOUT_SECONDS,
+				description: 'After this long without an answer, the results keep their order without reranking',
+				displayOptions: { show: { '/rerank': [true] } },
+			},
+			{
+				displayName: 'Semantic Weight',
+				name: 'semanticWeight',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
+				default: DEFAULT_SEMANTIC_WEIGHT,
+				description:
+					'Hybrid search: how much meaning counts against exact words, from 0 (keywords only) to 1 (meaning only)',
+				displayOptions: { show: { '/mode': ['hybrid', 'auto'] } },
 			},
 		],
 	},
@@ -180,6 +264,10 @@ export async function execute(
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as {
 		filterJson?: string | object;
 		minScore?: number;
+		fusion?: HybridFusion;
+		semanticWeight?: number;
+		rerankCandidates?: number;
+		rerankTimeout?: number;
 	};
 	const conditions = ctx.getNodeParameter('filters.conditions', itemIndex, []) as SimpleCondition[];
 	// A JSON parameter arrives parsed when an expression produced an object.
@@ -187,7 +275,7 @@ export async function execute(
 		typeof options.filterJson === 'object'
 			? JSON.stringify(options.filterJson)
 			: options.filterJson;
-	const { hits, mode, modeReason } = await searchKnowledgeWithMode({
+	const { hits, mode, modeReason, rerank } = await searchKnowledgeWithMode({
 		store,
 		embedder,
 		namespace,
@@ -197,14 +285,40 @@ export async function execute(
 		minScore: options.minScore || undefined,
 		filter: parseFilter(conditions, filterJson),
 		signal: ctx.getExecutionCancelSignal?.(),
+		semanticWeight: options.semanticWeight,
+		fusion: options.fusion,
+		maxPerSource: ctx.getNodeParameter('maxPerSource', itemIndex, DEFAULT_MAX_PER_SOURCE) as number,
+		rerank: (ctx.getNodeParameter('rerank', itemIndex, false) as boolean)
+			? await reranker(ctx, itemIndex, options)
+			: undefined,
 	});
 	// Which mode ran: with Auto it depends on the credential, and keyword scores differ from hybrid ones.
 	const ran: IDataObject = modeReason ? { mode, modeReason } : { mode };
+	// Reranking never fails the search: whether it happened, and why not, is in the output.
+	if (rerank) Object.assign(ran, rerank.reranked ? { reranked: true } : { reranked: false, rerankReason: rerank.reason });
 	if (ctx.getNodeParameter('output', itemIndex) === 'perHit') {
 		return hits.map((hit) => ({ json: { query, ...ran, ...hit } }));
 	}
 	if (isToolType(ctx.getNode().type)) return [{ json: toolAnswer(query, hits) }];
 	return [{ json: { query, ...ran, count: hits.length, hits, context: formatSources(hits) } }];
+}
+
+async function reranker(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	options: { rerankCandidates?: number; rerankTimeout?: number },
+) {
+	const credentials = await ctx.getCredentials(RERANK_CREDENTIAL, itemIndex);
+	return {
+		reranker: createHttpReranker({
+			baseUrl: String(credentials.baseUrl ?? ''),
+			apiKey: (credentials.apiKey as string) || undefined,
+			model: String(credentials.model ?? ''),
+			format: (credentials.apiFormat as RerankFormat) || 'documents',
+			timeoutMs: (options.rerankTimeout || DEFAULT_RERANK_TIMEOUT_SECONDS) * 1000,
+		}),
+		candidates: options.rerankCandidates,
+	};
 }
 
 /**
