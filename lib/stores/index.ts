@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 
 import { n8nDataFolder } from '../n8nFolder';
+import { parseKeywordLanguage, type KeywordLanguageSetting } from '../textAnalysis';
 import { InputError, type VectorStore } from '../types';
 import { DEFAULT_COLLECTION } from './common';
 import { LanceDbStore } from './lancedb';
@@ -14,13 +15,24 @@ export type StoreConfig =
 			table?: string;
 			/** Rows from which an ANN vector index is built (default 10,000). */
 			vectorIndexThreshold?: number;
+			/** Keyword-search language (default `auto`); see KeywordLanguageSetting. */
+			keywordLanguage?: KeywordLanguageSetting;
 	  }
-	| { kind: 'qdrant'; url: string; apiKey?: string; collection: string; timeoutMs?: number };
+	| {
+			kind: 'qdrant';
+			url: string;
+			apiKey?: string;
+			collection: string;
+			timeoutMs?: number;
+			/** Keyword-search language (default `auto`); see KeywordLanguageSetting. */
+			keywordLanguage?: KeywordLanguageSetting;
+	  };
 
 export { DEFAULT_COLLECTION } from './common';
 export { reciprocalRankFusion, RRF_K } from './fusion';
 export { LanceDbStore } from './lancedb';
 export { QdrantStore } from './qdrant';
+export { KEYWORD_LANGUAGES, type KeywordLanguage, type KeywordLanguageSetting } from '../textAnalysis';
 
 /** The embedded store's folder when none is configured: beside n8n's own data, so it survives upgrades. */
 export function defaultLanceDbPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -35,6 +47,7 @@ export async function openStore(config: StoreConfig): Promise<VectorStore> {
 				path: path.resolve(config.path),
 				table: config.table?.trim() || DEFAULT_COLLECTION,
 				vectorIndexThreshold: config.vectorIndexThreshold,
+				keywordLanguage: parseKeywordLanguage(config.keywordLanguage),
 			});
 		case 'qdrant':
 			return new QdrantStore({
@@ -42,6 +55,7 @@ export async function openStore(config: StoreConfig): Promise<VectorStore> {
 				apiKey: config.apiKey,
 				collection: config.collection?.trim() || DEFAULT_COLLECTION,
 				timeoutMs: config.timeoutMs,
+				keywordLanguage: parseKeywordLanguage(config.keywordLanguage),
 			});
 		default:
 			throw new InputError(`Unknown vector store "${String((config as { kind: unknown }).kind)}": use lancedb or qdrant.`, 'store');

@@ -6,10 +6,28 @@
  * `_n` (numbers), `_b` (booleans). Lists make a scalar and an array value behave alike ("any element
  * matches", as in Qdrant); the hex name makes any key a safe identifier; separate types keep "5" and 5
  * apart, again as in Qdrant. Filters become a SQL predicate applied as a pre-filter to every query.
+ *
+ * Keyword search runs on a `keywords` column: each chunk's terms from lib/textAnalysis.ts (elisions, stop
+ * words, stemming, accent folding for the table's language) joined by spaces, under a full-text index that
+ * only splits on whitespace. The language (and analysis version) is the column's field metadata; a store opened
+ * with another language rewrites the column and replaces the index once. Tables created before languages
+ * existed have no language there and keep LanceDB's default full-text index on `text` (English stemming and
+ * stop words) until a language is chosen. Queries are plain term lists (MatchQuery), never parsed: quotes,
+ * operators or colons in a question are just words.
  */
 import * as lancedb from '@lancedb/lancedb';
 import { Bool, Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8, type DataType } from 'apache-arrow';
 
+import {
+	analyzeDocument,
+	analyzeQuery,
+	detectKeywordLanguage,
+	FALLBACK_KEYWORD_LANGUAGE,
+	isKeywordLanguage,
+	KEYWORD_ANALYSIS_VERSION,
+	type KeywordLanguage,
+	type KeywordLanguageSetting,
+} from '../textAnalysis';
 import type {
 	Chunk,
 	SourceSummary,
@@ -43,6 +61,51 @@ export interface LanceDbStoreOptions {
 	 * enough and always correct.
 	 */
 	vectorIndexThreshold?: number;
+	/**
+	 * Language of keyword search. `auto` (default): an existing table keeps its language (tables created
+	 * before this option keep LanceDB's default English analysis); a new one takes the language detected in
+	 * its first chunks. Another language than the table's re-indexes it once.
+	 */
+	keywordLanguage?: KeywordLanguageSetting;
+}
+
+/** Column holding each chunk's analysed keyword terms, and its field-metadata keys. */
+const KEYWORDS = 'keywords';
+const LANGUAGE_KEY = 'symbiotic:keywordLanguage';
+const ANALYSIS_KEY = 'symbiotic:keywordAnalysis';
+/** The terms are already analysed: the index only splits them, and keeps no positions (no phrase queries). */
+const KEYWORDS_FTS: Partial<lancedb.FtsOptions> = {
+	baseTokenizer: 'whitespace',
+	lowercase: false,
+	stem: false,
+	removeStopWords: false,
+	asciiFolding: false,
+	withPosition: false,
+};
+/** Rows per write while a language change rewrites the keywords column. */
+const REINDEX_BATCH = 5_000;
+/** Distinct query terms searched at most: a question pasted with a whole document stays fast. */
+const MAX_QUERY_TERMS = 1_000;
+
+/** How a table's keywords are analysed: by a language (`keywords` column), or `legacy` (LanceDB's on `text`). */
+type KeywordState = { language: KeywordLanguage; version: number } | { language: 'legacy' };
+
+function keywordState(schema: Schema): KeywordState {
+	const metadata = schema.fields.find((field) => field.name === KEYWORDS)?.metadata;
+	const language = metadata?.get(LANGUAGE_KEY);
+	if (!isKeywordLanguage(language)) return { language: 'legacy' };
+	return { language, version: Number(metadata?.get(ANALYSIS_KEY)) || 0 };
+}
+
+/** The language a table should be (re-)indexed with, or undefined when it is fine as it is. */
+function wantedLanguage(state: KeywordState, setting: KeywordLanguageSetting): KeywordLanguage | undefined {
+	if (state.language === 'legacy') return setting === 'auto' ? undefined : setting;
+	const language = setting === 'auto' ? state.language : setting;
+	return language !== state.language || state.version !== KEYWORD_ANALYSIS_VERSION ? language : undefined;
+}
+
+function keywordMetadata(language: KeywordLanguage): Record<string, string> {
+	return { [LANGUAGE_KEY]: language, [ANALYSIS_KEY]: String(KEYWORD_ANALYSIS_VERSION) };
 }
 
 export const DEFAULT_VECTOR_INDEX_THRESHOLD = 10_000;
@@ -86,7 +149,7 @@ const RESULT_COLUMNS = [
 	'extra',
 ];
 
-function baseFields(dimension: number): Field[] {
+function baseFields(dimension: number, language: KeywordLanguage): Field[] {
 	const text = (name: string, nullable = false) => new Field(name, new Utf8(), nullable);
 	const fields: Field[] = [
 		text('id'),
@@ -103,6 +166,7 @@ function baseFields(dimension: number): Field[] {
 		text('headingPath'),
 		text('ingestedAt'),
 		text('extra'),
+		new Field(KEYWORDS, new Utf8(), true, new Map(Object.entries(keywordMetadata(language)))),
 	];
 	if (dimension > 0) fields.push(new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false));
 	return fields;
@@ -269,12 +333,14 @@ export class LanceDbStore implements VectorStore {
 	readonly kind = 'lancedb';
 	private readonly shared: SharedConnection;
 	private readonly vectorIndexThreshold: number;
+	private readonly keywordLanguage: KeywordLanguageSetting;
 	private table?: lancedb.Table;
 	private closed = false;
 
 	constructor(private readonly options: LanceDbStoreOptions) {
 		this.shared = acquireConnection(options.path);
 		this.vectorIndexThreshold = options.vectorIndexThreshold ?? DEFAULT_VECTOR_INDEX_THRESHOLD;
+		this.keywordLanguage = options.keywordLanguage ?? 'auto';
 	}
 
 	private get tableName(): string {
@@ -331,8 +397,10 @@ export class LanceDbStore implements VectorStore {
 		await this.serializeWrite(async () => {
 			signal?.throwIfAborted();
 			const extraValues = chunks.map((chunk) => extraColumnValues(chunk.metadata.extra));
-			const table = await this.tableForWrite(dimension, extraValues);
+			const table = await this.tableForWrite(dimension, extraValues, chunks);
 			const schema = await table.schema();
+			const state = keywordState(schema);
+			const hasKeywords = schema.fields.some((field) => field.name === KEYWORDS);
 			const extraColumns = schema.fields.map((field) => field.name).filter((name) => name.startsWith('x_'));
 			const rows = chunks.map((chunk, index) => {
 				const { metadata } = chunk;
@@ -353,6 +421,7 @@ export class LanceDbStore implements VectorStore {
 					extra: JSON.stringify(metadata.extra ?? {}),
 				};
 				if (dimension > 0) row.vector = chunk.vector;
+				if (hasKeywords) row[KEYWORDS] = state.language === 'legacy' ? null : analyzeDocument(chunk.text, state.language).join(' ');
 				// Every column is written (null when absent) so an overwritten chunk loses keys it no longer has.
 				for (const column of extraColumns) row[column] = extraValues[index].get(column) ?? null;
 				return row;
@@ -362,12 +431,19 @@ export class LanceDbStore implements VectorStore {
 				.whenMatchedUpdateAll()
 				.whenNotMatchedInsertAll()
 				.execute(lancedb.makeArrowTable(rows, { schema }));
-			await this.maintainIndexes(table, dimension);
+			// After the write, so a language change also covers these rows and never indexes an empty table.
+			const language = wantedLanguage(state, this.keywordLanguage);
+			if (language) await this.reindexKeywords(table, language);
+			await this.maintainIndexes(table, dimension, language ? keywordState(await table.schema()) : state);
 		});
 	}
 
 	/** Opens or creates the table, checks the dimension and adds columns for metadata keys not seen before. */
-	private async tableForWrite(dimension: number, extraValues: Array<Map<string, Scalar[]>>): Promise<lancedb.Table> {
+	private async tableForWrite(
+		dimension: number,
+		extraValues: Array<Map<string, Scalar[]>>,
+		chunks: StoredChunk[],
+	): Promise<lancedb.Table> {
 		const wanted = new Map<string, DataType>();
 		for (const values of extraValues) {
 			for (const column of values.keys()) wanted.set(column, EXTRA_TYPES[column.slice(-1) as ExtraType]());
@@ -375,7 +451,11 @@ export class LanceDbStore implements VectorStore {
 		let table = await this.openTable();
 		if (!table) {
 			const connection = await this.shared.connection;
-			const fields: Field[] = [...baseFields(dimension), ...[...wanted].map(([name, type]) => new Field(name, type, true))];
+			const language =
+				this.keywordLanguage !== 'auto'
+					? this.keywordLanguage
+					: (detectKeywordLanguage(chunks.map((chunk) => chunk.text)) ?? FALLBACK_KEYWORD_LANGUAGE);
+			const fields: Field[] = [...baseFields(dimension, language), ...[...wanted].map(([name, type]) => new Field(name, type, true))];
 			// existOk: another process may create the same table at the same moment.
 			table = await connection.createEmptyTable(this.tableName, new Schema(fields), { mode: 'create', existOk: true });
 			this.table = table;
@@ -389,10 +469,47 @@ export class LanceDbStore implements VectorStore {
 		return table;
 	}
 
-	private async maintainIndexes(table: lancedb.Table, dimension: number): Promise<void> {
+	/**
+	 * Rewrites every row's keywords for another language, records it, and replaces the full-text index (and
+	 * drops the legacy one on `text`). The language is recorded only once all rows are rewritten, so an
+	 * interrupted change is redone by the next write or search that asks for it.
+	 */
+	private async reindexKeywords(table: lancedb.Table, language: KeywordLanguage): Promise<void> {
+		if (!(await table.schema()).fields.some((field) => field.name === KEYWORDS)) {
+			await table.addColumns([new Field(KEYWORDS, new Utf8(), true)]);
+		}
+		const ids: string[] = [];
+		const keywords: string[] = [];
+		for await (const batch of table.query().select(['id', 'text'])) {
+			const idColumn = batch.getChild('id');
+			const textColumn = batch.getChild('text');
+			for (let index = 0; index < batch.numRows; index++) {
+				ids.push(String(idColumn?.get(index)));
+				keywords.push(analyzeDocument(String(textColumn?.get(index) ?? ''), language).join(' '));
+			}
+		}
+		const schema = new Schema([new Field('id', new Utf8(), false), new Field(KEYWORDS, new Utf8(), true)]);
+		for (let start = 0; start < ids.length; start += REINDEX_BATCH) {
+			const rows = ids.slice(start, start + REINDEX_BATCH).map((id, offset) => ({ id, [KEYWORDS]: keywords[start + offset] }));
+			await table.mergeInsert('id').whenMatchedUpdateAll().execute(lancedb.makeArrowTable(rows, { schema }));
+		}
+		await table.updateFieldMetadata([{ path: KEYWORDS, metadata: keywordMetadata(language) }]);
+		// An empty table gets its index with its first rows (maintainIndexes).
+		if (!ids.length) return;
+		await table.createIndex(KEYWORDS, { config: lancedb.Index.fts(KEYWORDS_FTS), replace: true });
+		for (const index of await table.listIndices()) {
+			if (index.indexType === 'FTS' && index.columns.includes('text')) await table.dropIndex(index.name);
+		}
+	}
+
+	private async maintainIndexes(table: lancedb.Table, dimension: number, keywords: KeywordState): Promise<void> {
 		const indices = await table.listIndices();
 		const indexOn = (column: string) => indices.find((index) => index.columns.includes(column));
-		if (!indexOn('text')) await table.createIndex('text', { config: lancedb.Index.fts() });
+		if (keywords.language === 'legacy') {
+			if (!indexOn('text')) await table.createIndex('text', { config: lancedb.Index.fts() });
+		} else if (!indexOn(KEYWORDS)) {
+			await table.createIndex(KEYWORDS, { config: lancedb.Index.fts(KEYWORDS_FTS) });
+		}
 		if (dimension > 0 && !indexOn('vector') && (await table.countRows()) >= this.vectorIndexThreshold) {
 			await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }) });
 			return;
@@ -490,9 +607,20 @@ export class LanceDbStore implements VectorStore {
 	async search(query: StoreSearchQuery): Promise<StoreHit[]> {
 		assertSearchQuery(query);
 		const conditions = normalizeFilter(query.filter);
-		const table = await this.openTable();
+		let table = await this.openTable();
 		if (!table) return [];
-		const schema = await table.schema();
+		let schema = await table.schema();
+		const language = query.mode === 'semantic' ? undefined : wantedLanguage(keywordState(schema), this.keywordLanguage);
+		if (language) {
+			await this.serializeWrite(async () => {
+				// Another writer may have done it meanwhile.
+				const current = (await this.openTable()) as lancedb.Table;
+				if (wantedLanguage(keywordState(await current.schema()), this.keywordLanguage)) await this.reindexKeywords(current, language);
+			});
+			table = (await this.openTable()) as lancedb.Table;
+			schema = await table.schema();
+		}
+		const keywords = keywordState(schema);
 		const columns = new Set(schema.fields.map((field) => field.name));
 		const where = namespaceWhere(
 			query.namespace,
@@ -514,10 +642,19 @@ export class LanceDbStore implements VectorStore {
 				.limit(depth)
 				.toArray()) as ChunkRow[];
 		const keyword = async () => {
-			if (!query.text?.trim()) return [];
+			// Plain terms, never LanceDB's query syntax: a user's quotes, AND/OR or colons cannot break the search.
+			let match: lancedb.MatchQuery;
+			if (keywords.language === 'legacy') {
+				if (!query.text?.trim()) return [];
+				match = new lancedb.MatchQuery(query.text, 'text', { operator: lancedb.Operator.Or });
+			} else {
+				const terms = [...new Set(analyzeQuery(query.text ?? '', keywords.language))].slice(0, MAX_QUERY_TERMS);
+				if (!terms.length) return [];
+				match = new lancedb.MatchQuery(terms.join(' '), KEYWORDS, { operator: lancedb.Operator.Or });
+			}
 			return (await table
 				.query()
-				.fullTextSearch(query.text)
+				.fullTextSearch(match)
 				.where(where)
 				.select([...RESULT_COLUMNS, '_score'])
 				.limit(depth)

@@ -3,6 +3,10 @@
  * keeps each tenant's points together); a named dense vector `dense` (Cosine) carries embeddings and a
  * sparse vector `bm25` (server-side IDF) carries client-encoded term weights for keyword search.
  * Hybrid search fuses both server-side with the Query API's reciprocal rank fusion (k = 60).
+ *
+ * The sparse terms follow the collection's keyword language (lib/textAnalysis.ts), recorded in the
+ * collection's metadata; a collection without one (created before languages) keeps the legacy encoding. A store
+ * opened with another language re-encodes every point's sparse vector once, then records it.
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 
@@ -30,13 +34,54 @@ import {
 	type VersionRow,
 } from './common';
 import { RRF_K } from './fusion';
-import { encodeDocument, encodeQuery } from './sparseEncoder';
+import { encodeDocument, encodeQuery, type SparseAnalysis } from './sparseEncoder';
+import {
+	detectKeywordLanguage,
+	FALLBACK_KEYWORD_LANGUAGE,
+	isKeywordLanguage,
+	KEYWORD_ANALYSIS_VERSION,
+	type KeywordLanguage,
+	type KeywordLanguageSetting,
+} from '../textAnalysis';
 
 export interface QdrantStoreOptions {
 	url: string;
 	apiKey?: string;
 	collection: string;
 	timeoutMs?: number;
+	/**
+	 * Language of keyword search. `auto` (default): an existing collection keeps its language (collections
+	 * created before this option keep the legacy encoding); a new one takes the language detected in its first
+	 * chunks. Another language than the collection's re-encodes its sparse vectors once.
+	 */
+	keywordLanguage?: KeywordLanguageSetting;
+}
+
+/** Collection metadata keys recording the keyword analysis of the sparse vectors. */
+const LANGUAGE_KEY = 'symbiotic_keyword_language';
+const ANALYSIS_KEY = 'symbiotic_keyword_analysis';
+
+/** How a collection's sparse vectors were encoded. */
+interface KeywordState {
+	analysis: SparseAnalysis;
+	version: number;
+}
+
+function keywordState(metadata: Record<string, unknown> | null | undefined): KeywordState {
+	const language = metadata?.[LANGUAGE_KEY];
+	if (!isKeywordLanguage(language)) return { analysis: 'legacy', version: 0 };
+	return { analysis: language, version: Number(metadata?.[ANALYSIS_KEY]) || 0 };
+}
+
+/** The language a collection should be re-encoded with, or undefined when it is fine as it is. */
+function wantedLanguage(state: KeywordState, setting: KeywordLanguageSetting): KeywordLanguage | undefined {
+	if (state.analysis === 'legacy') return setting === 'auto' ? undefined : setting;
+	const language = setting === 'auto' ? state.analysis : setting;
+	return language !== state.analysis || state.version !== KEYWORD_ANALYSIS_VERSION ? language : undefined;
+}
+
+function keywordMetadata(language: KeywordLanguage): Record<string, unknown> {
+	return { [LANGUAGE_KEY]: language, [ANALYSIS_KEY]: KEYWORD_ANALYSIS_VERSION };
 }
 
 const DENSE = 'dense';
@@ -165,6 +210,9 @@ export class QdrantStore implements VectorStore {
 	private readonly displayUrl: string;
 	/** Dense dimension of the collection (0 = keyword-only), once known; collections never change it. */
 	private dimension?: number;
+	/** How the collection's sparse vectors are encoded, once read. */
+	private keywords?: KeywordState;
+	private readonly keywordLanguage: KeywordLanguageSetting;
 
 	constructor(private readonly options: QdrantStoreOptions) {
 		let url: URL;
@@ -175,6 +223,7 @@ export class QdrantStore implements VectorStore {
 			throw new InputError(`The Qdrant URL "${options.url}" is not valid: use http(s)://host:6333.`, 'url');
 		}
 		this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+		this.keywordLanguage = options.keywordLanguage ?? 'auto';
 		const prefix = url.pathname.replace(/\/+$/, '');
 		this.displayUrl = url.origin + prefix;
 		this.client = new QdrantClient({
@@ -230,6 +279,7 @@ export class QdrantStore implements VectorStore {
 		try {
 			const info = await this.client.getCollection(this.collection);
 			const vectors = info.config.params.vectors as Record<string, { size: number }> | undefined;
+			this.keywords = keywordState(info.config.metadata as Record<string, unknown> | null | undefined);
 			this.dimension = vectors?.[DENSE]?.size ?? 0;
 			return this.dimension;
 		} catch (error) {
@@ -238,14 +288,19 @@ export class QdrantStore implements VectorStore {
 		}
 	}
 
-	private async ensureCollection(dimension: number): Promise<void> {
+	private async ensureCollection(dimension: number, chunks: StoredChunk[]): Promise<void> {
 		let stored = await this.storedDimension();
 		if (stored === undefined) {
+			const language =
+				this.keywordLanguage !== 'auto'
+					? this.keywordLanguage
+					: (detectKeywordLanguage(chunks.map((chunk) => chunk.text)) ?? FALLBACK_KEYWORD_LANGUAGE);
 			await this.call('create the collection', async () => {
 				try {
 					await this.client.createCollection(this.collection, {
 						...(dimension > 0 ? { vectors: { [DENSE]: { size: dimension, distance: 'Cosine' } } } : {}),
 						sparse_vectors: { [SPARSE]: { modifier: 'idf' } },
+						metadata: keywordMetadata(language),
 					});
 				} catch (error) {
 					// Another writer created it first: its dimension is checked below like any other.
@@ -267,11 +322,49 @@ export class QdrantStore implements VectorStore {
 		if (stored !== dimension) throw dimensionMismatch(this.collection, stored ?? 0, dimension);
 	}
 
+	/** The collection's keyword analysis after any language change this store asks for. */
+	private async keywordAnalysis(): Promise<SparseAnalysis> {
+		const state = this.keywords ?? { analysis: 'legacy', version: 0 };
+		const language = wantedLanguage(state, this.keywordLanguage);
+		if (!language) return state.analysis;
+		await this.reencode(language);
+		return language;
+	}
+
+	/**
+	 * Re-encodes every point's sparse vector with another language, page by page, then records the language
+	 * (last, so an interrupted change is redone by the next call that asks for it).
+	 */
+	private async reencode(language: KeywordLanguage): Promise<void> {
+		let offset: Schemas['ExtendedPointId'] | undefined;
+		do {
+			const page = await this.call('re-index keywords', () =>
+				this.client.scroll(this.collection, {
+					limit: UPSERT_BATCH,
+					...(offset !== undefined ? { offset } : {}),
+					with_payload: { include: ['text'] },
+					with_vector: false,
+				}),
+			);
+			const points = page.points.map((point) => ({
+				id: point.id,
+				vector: { [SPARSE]: encodeDocument(String((point.payload as Partial<ChunkPayload> | null)?.text ?? ''), language) },
+			}));
+			if (points.length) await this.call('re-index keywords', () => this.client.updateVectors(this.collection, { wait: true, points }));
+			offset = (page.next_page_offset ?? undefined) as Schemas['ExtendedPointId'] | undefined;
+		} while (offset !== undefined);
+		await this.call('record the keyword language', () =>
+			this.client.updateCollection(this.collection, { metadata: keywordMetadata(language) }),
+		);
+		this.keywords = { analysis: language, version: KEYWORD_ANALYSIS_VERSION };
+	}
+
 	async upsert(chunks: StoredChunk[], signal?: AbortSignal): Promise<void> {
 		if (!chunks.length) return;
 		const dimension = batchDimension(this.collection, chunks);
 		signal?.throwIfAborted();
-		await this.ensureCollection(dimension);
+		await this.ensureCollection(dimension, chunks);
+		const analysis = await this.keywordAnalysis();
 		for (let start = 0; start < chunks.length; start += UPSERT_BATCH) {
 			signal?.throwIfAborted();
 			const points = chunks.slice(start, start + UPSERT_BATCH).map((chunk) => {
@@ -292,7 +385,7 @@ export class QdrantStore implements VectorStore {
 					extra: metadata.extra ?? {},
 				};
 				const vector: Record<string, number[] | { indices: number[]; values: number[] }> = {
-					[SPARSE]: encodeDocument(chunk.text),
+					[SPARSE]: encodeDocument(chunk.text, analysis),
 				};
 				if (chunk.vector) vector[DENSE] = chunk.vector;
 				return { id: chunk.id, vector, payload: payload as unknown as Record<string, unknown> };
@@ -408,7 +501,8 @@ export class QdrantStore implements VectorStore {
 		if (query.mode !== 'keyword' && stored !== query.vector?.length) {
 			throw dimensionMismatch(this.collection, stored, query.vector?.length ?? 0);
 		}
-		const sparse = query.mode === 'semantic' ? undefined : encodeQuery(query.text ?? '');
+		// Plain terms of the collection's language: a user's quotes, operators or emoji never reach Qdrant.
+		const sparse = query.mode === 'semantic' ? undefined : encodeQuery(query.text ?? '', await this.keywordAnalysis());
 		const hasTerms = (sparse?.indices.length ?? 0) > 0;
 		const common = { filter, limit: query.topK, with_payload: true };
 		let request: Parameters<QdrantClient['query']>[1];

@@ -2,7 +2,14 @@
  * Client-side BM25 term weights for Qdrant's sparse vectors. Qdrant multiplies the query's term weights by
  * the document's and, with `modifier: idf`, applies inverse document frequency itself; so documents carry
  * the saturated, length-normalised term frequency and queries carry 1 per distinct term.
+ *
+ * Terms come from the collection's keyword language (lib/textAnalysis.ts, the analysis LanceDB indexes too);
+ * `legacy` is the analysis of collections created before languages existed (folded words, no stemming).
  */
+import { analyzeDocumentWords, analyzeQuery, legacyTokens, type KeywordLanguage } from '../textAnalysis';
+
+/** A keyword language, or the analysis of collections created before languages existed. */
+export type SparseAnalysis = KeywordLanguage | 'legacy';
 
 export interface SparseVector {
 	indices: number[];
@@ -20,24 +27,9 @@ const B = 0.75;
  */
 const AVERAGE_DOCUMENT_TOKENS = 256;
 
-/**
- * Very common English function words only: enough to keep them from dominating long queries, light enough
- * that product names and phrases in other languages are never lost.
- */
-const STOP_WORDS = new Set(
-	(
-		'a an and are as at be but by for from has have he her his i if in into is it its me my no not of on or our ' +
-		'she so than that the their them then there these they this to was we were what when where which who will with you your'
-	).split(' '),
-);
-
-const WORD = /[\p{L}\p{N}]+/gu;
-const COMBINING_MARKS = /\p{M}+/gu;
-
-/** Lower-cased, accent-folded words, stop-words removed. */
+/** Lower-cased, accent-folded words, a few English function words removed: the legacy analysis. */
 export function tokenize(text: string): string[] {
-	const folded = text.normalize('NFKD').replace(COMBINING_MARKS, '').toLowerCase();
-	return (folded.match(WORD) ?? []).filter((word) => !STOP_WORDS.has(word));
+	return legacyTokens(text);
 }
 
 /** 32-bit FNV-1a of the word's UTF-8 bytes: a stable term id without a shared vocabulary. */
@@ -66,9 +58,19 @@ function toSparse(weights: Map<number, number>): SparseVector {
 	return { indices, values: indices.map((index) => weights.get(index) as number) };
 }
 
-export function encodeDocument(text: string): SparseVector {
-	const tokens = tokenize(text);
-	const lengthNorm = 1 - B + (B * tokens.length) / AVERAGE_DOCUMENT_TOKENS;
+export function encodeDocument(text: string, analysis: SparseAnalysis = 'legacy'): SparseVector {
+	let tokens: string[];
+	let length: number;
+	if (analysis === 'legacy') {
+		tokens = tokenize(text);
+		length = tokens.length;
+	} else {
+		// A word may index two terms (its stem with and without accents): the length counts words.
+		const words = analyzeDocumentWords(text, analysis).filter((terms) => terms.length > 0);
+		tokens = words.flat();
+		length = words.length;
+	}
+	const lengthNorm = 1 - B + (B * length) / AVERAGE_DOCUMENT_TOKENS;
 	const weights = new Map<number, number>();
 	for (const [id, frequency] of termFrequencies(tokens)) {
 		weights.set(id, (frequency * (K1 + 1)) / (frequency + K1 * lengthNorm));
@@ -76,8 +78,9 @@ export function encodeDocument(text: string): SparseVector {
 	return toSparse(weights);
 }
 
-export function encodeQuery(text: string): SparseVector {
+export function encodeQuery(text: string, analysis: SparseAnalysis = 'legacy'): SparseVector {
 	const weights = new Map<number, number>();
-	for (const id of termFrequencies(tokenize(text)).keys()) weights.set(id, 1);
+	const tokens = analysis === 'legacy' ? tokenize(text) : analyzeQuery(text, analysis);
+	for (const id of termFrequencies(tokens).keys()) weights.set(id, 1);
 	return toSparse(weights);
 }

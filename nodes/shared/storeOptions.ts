@@ -8,6 +8,7 @@ import type {
 import { createOpenAIEmbedder } from '../../lib/embedding';
 import { isEmbeddingModelConfigured } from '../../lib/search';
 import { defaultLanceDbPath, openStore } from '../../lib/stores';
+import { parseKeywordLanguage } from '../../lib/textAnalysis';
 import { InputError, type Embedder, type VectorStore } from '../../lib/types';
 import { executePerItem, type FieldLabels } from './perItem';
 
@@ -77,6 +78,35 @@ export const knowledgeBaseProperties: INodeProperties[] = [
 		hint: 'Use one namespace per client, the same when ingesting and when searching',
 	},
 	{
+		displayName: 'Language',
+		name: 'keywordLanguage',
+		type: 'options',
+		options: [
+			{
+				name: 'Auto',
+				value: 'auto',
+				description:
+					'Keep the language the collection was indexed with; a new collection takes the language of its first documents (English when unclear)',
+			},
+			{ name: 'Dutch', value: 'dutch' },
+			{ name: 'English', value: 'english' },
+			{ name: 'French', value: 'french' },
+			{ name: 'German', value: 'german' },
+			{ name: 'Italian', value: 'italian' },
+			{
+				name: 'None (Any Language)',
+				value: 'none',
+				description: 'Words as written, without accents: no stemming, no stop words',
+			},
+			{ name: 'Portuguese', value: 'portuguese' },
+			{ name: 'Spanish', value: 'spanish' },
+		],
+		default: 'auto',
+		description:
+			'Language of the documents, for keyword search: matches plurals and conjugations (activités, activité), ignores accents, elisions (l\', d\') and common words (le, de, the)',
+		hint: 'Changing it re-indexes the collection\'s keywords once. Use the same on Ingest Document and Vector Search, or Auto on Vector Search.',
+	},
+	{
 		displayName:
 			'No AI model needed to start: without a Symbiotic Model API credential, documents are stored for keyword search (exact words, like a search engine). Add the credential to also search by meaning (semantic and hybrid search).',
 		name: 'keywordOnlyNotice',
@@ -91,6 +121,7 @@ const knowledgeBaseLabels: FieldLabels = {
 	path: 'Folder Path',
 	collection: 'Collection',
 	namespace: 'Namespace',
+	keywordLanguage: 'Language',
 };
 
 export interface KnowledgeBase {
@@ -160,15 +191,17 @@ export class KnowledgeBases {
 
 	private async store(itemIndex: number): Promise<VectorStore> {
 		const collection = (this.ctx.getNodeParameter('collection', itemIndex) as string).trim();
+		const keywordLanguage = parseKeywordLanguage(this.ctx.getNodeParameter('keywordLanguage', itemIndex, 'auto'));
 		const config =
 			this.ctx.getNodeParameter('store', itemIndex) === 'qdrant'
-				? await this.qdrantConfig(itemIndex, collection)
+				? { ...(await this.qdrantConfig(itemIndex, collection)), keywordLanguage }
 				: {
 						kind: 'lancedb' as const,
 						path:
 							(this.ctx.getNodeParameter('folderPath', itemIndex, '') as string).trim() ||
 							defaultLanceDbPath(),
 						table: collection,
+						keywordLanguage,
 					};
 		const key = JSON.stringify(config);
 		let store = this.stores.get(key);

@@ -6,8 +6,8 @@
  * the operation's response schema too, so the emulation cannot drift into shapes Qdrant never sends.
  *
  * Behind the validation is an in-memory emulation of what the store backend uses: collections with a
- * named dense vector (Cosine) and sparse vectors (dot product, optional IDF modifier), payload indexes,
- * points upsert / delete / scroll / count, facets, and the Query API (nearest, order_by, prefetch + RRF),
+ * named dense vector (Cosine) and sparse vectors (dot product, optional IDF modifier) and collection
+ * metadata (merged on update), payload indexes, points upsert / vector update / delete / scroll / count, facets, and the Query API (nearest, order_by, prefetch + RRF),
  * with Qdrant's filter semantics (must / should / must_not, match value/any/except, range, is_empty).
  */
 import * as fs from 'node:fs';
@@ -95,6 +95,7 @@ interface Collection {
 	sparse: Map<string, { modifier?: string }>;
 	payloadSchema: Record<string, Json>;
 	points: Map<string, Point>;
+	metadata: JsonObject | null;
 }
 
 class QdrantRequestError extends Error {
@@ -383,6 +384,7 @@ export async function startQdrantValidatingServer(options: { apiKey?: string } =
 						params: { vectors, sparse_vectors: sparse, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
 						hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000 },
 						optimizer_config: { default_segment_number: 0, flush_interval_sec: 5 },
+						...(collection.metadata ? { metadata: collection.metadata } : {}),
 					},
 					payload_schema: collection.payloadSchema,
 				} as JsonObject;
@@ -399,8 +401,29 @@ export async function startQdrantValidatingServer(options: { apiKey?: string } =
 					if (config.distance !== 'Cosine') throw new QdrantRequestError(400, 'Emulator: only Cosine distance is emulated');
 				}
 				const sparse = new Map(Object.entries((body.sparse_vectors ?? {}) as Record<string, { modifier?: string }>));
-				collections.set(name, { dense, sparse, payloadSchema: {}, points: new Map() });
+				const metadata = (body.metadata ?? null) as JsonObject | null;
+				collections.set(name, { dense, sparse, payloadSchema: {}, points: new Map(), metadata });
 				return true;
+			}
+			case 'PATCH /collections/{collection_name}': {
+				const collection = collectionOf(name);
+				if (body.metadata) {
+					// Qdrant merges metadata; a key set to null is removed.
+					const merged: JsonObject = { ...(collection.metadata ?? {}), ...(body.metadata as JsonObject) };
+					for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+					collection.metadata = merged;
+				}
+				return true;
+			}
+			case 'PUT /collections/{collection_name}/points/vectors': {
+				const collection = collectionOf(name);
+				for (const update of body.points as JsonObject[]) {
+					const point = collection.points.get(String(update.id));
+					if (!point) throw new QdrantRequestError(404, `Not found: No point with id ${String(update.id)} found`);
+					const checked = validatePoint(collection, { id: update.id, vector: update.vector, payload: point.payload });
+					point.vector = { ...point.vector, ...checked.vector };
+				}
+				return updated();
 			}
 			case 'DELETE /collections/{collection_name}':
 				return collections.delete(name);
