@@ -36,15 +36,30 @@ export interface DocumentResult {
 	error?: string;
 }
 
-/** Chunks embedded together: large enough for few requests, small enough that one failure costs few documents. */
-const EMBED_GROUP_CHUNKS = 256;
+/**
+ * Documents are chunked, embedded and written in windows of whole documents: the first window is one default
+ * batch (256), so the first request leaves while later documents are still being chunked and a small update is
+ * one request; later ones are large enough to fill the embedder's batches and requests in flight (an embedder
+ * keeps its own bound on requests in flight).
+ */
+const FIRST_WINDOW_CHUNKS = 256;
+const MAX_WINDOW_CHUNKS = 1024;
+/**
+ * Chunks chunked but not yet written, over all windows: enough work queued for the embedder to keep every
+ * request slot busy, and a bound on memory (texts and vectors) whatever the number of documents in one call.
+ */
+const MAX_PENDING_CHUNKS = 4096;
+/** Longest stretch of chunking (CPU) before answers are read and new requests sent. */
+const YIELD_EVERY_MS = 10;
 /** Rows per store write, so a very long document does not become one huge request. */
 const UPSERT_SLICE = 500;
 
 interface PlannedDocument {
 	doc: LoadedDocument;
 	result: DocumentResult;
-	/** Present when the version must be (re)written. */
+	/** Whether the version must be (re)written: chunked, embedded and stored. */
+	toWrite: boolean;
+	/** Present while the version is being written. */
 	chunks?: Chunk[];
 	vectors?: Map<string, number[]>;
 	/** Earlier versions to delete once the current one is complete. */
@@ -62,7 +77,10 @@ interface PlannedDocument {
  * - A changed document gets its new chunks written first and its stale chunks deleted after; if the write
  *   fails mid-way, what was written of the new version is removed again, so search sees the previous version,
  *   never a mix of both. Chunk ids are deterministic, so a re-run converges.
- * - Chunks whose text is unchanged keep their stored vectors instead of being embedded again.
+ * - Chunks whose text is unchanged keep their stored vectors instead of being embedded again, and a chunk text
+ *   that several documents of the run share is embedded once.
+ * - Chunking, embedding and writing overlap: the chunks of many documents are embedded together, with the
+ *   embedder's requests in flight, while earlier windows are written.
  * - One document failing does not fail the others: its result says `failed` with the reason.
  */
 export async function ingestDocuments(docs: LoadedDocument[], options: IngestOptions): Promise<DocumentResult[]> {
@@ -90,27 +108,33 @@ function wavesOfDistinctSources(docs: LoadedDocument[]): number[][] {
 async function ingestDistinctSources(docs: LoadedDocument[], options: IngestOptions): Promise<DocumentResult[]> {
 	const namespace = checkNamespace(options.namespace);
 	const ingestedAt = (options.now?.() ?? new Date()).toISOString();
-	const plans = await planDocuments(docs, namespace, ingestedAt, options);
-
-	for (const group of embeddingGroups(plans)) {
-		options.signal?.throwIfAborted();
-		await embedGroup(group, namespace, options);
-	}
-
-	await writeChunks(plans, options);
+	const plans = await planDocuments(docs, namespace, options);
+	await writeNewVersions(
+		plans.filter((plan) => plan.toWrite && plan.result.status !== 'failed'),
+		namespace,
+		ingestedAt,
+		options,
+	);
+	// Complete documents that an interrupted run left with stale versions.
 	for (const plan of plans) {
+		if (plan.toWrite) continue;
 		options.signal?.throwIfAborted();
-		if (plan.result.status === 'failed' && plan.written) await removePartialVersion(plan, namespace, options);
-		if (plan.result.status === 'failed' || !plan.hasStaleVersions) continue;
-		try {
-			// Only now that the new version is complete may the old one go.
-			plan.result.deleted = await options.store.deleteSource(namespace, plan.doc.sourceId, plan.result.documentHash);
-		} catch (error) {
-			rethrowIfAborted(error, options.signal);
-			markFailed(plan, error);
-		}
+		await finishDocument(plan, namespace, options);
 	}
 	return plans.map((plan) => plan.result);
+}
+
+/** Once a document's write is over: a half-written new version goes again, a complete one replaces the old. */
+async function finishDocument(plan: PlannedDocument, namespace: string, options: IngestOptions): Promise<void> {
+	if (plan.result.status === 'failed' && plan.written) await removePartialVersion(plan, namespace, options);
+	if (plan.result.status === 'failed' || !plan.hasStaleVersions) return;
+	try {
+		// Only now that the new version is complete may the old one go.
+		plan.result.deleted = await options.store.deleteSource(namespace, plan.doc.sourceId, plan.result.documentHash);
+	} catch (error) {
+		rethrowIfAborted(error, options.signal);
+		markFailed(plan, error);
+	}
 }
 
 export async function deleteSource(
@@ -134,7 +158,7 @@ export async function listSources(
  * Plans a wave of documents (distinct sources). Fingerprints come first, so one store lookup answers for
  * every source of the wave: an unchanged re-run then costs a few store requests in all, not one per document.
  */
-async function planDocuments(docs: LoadedDocument[], namespace: string, ingestedAt: string, options: IngestOptions): Promise<PlannedDocument[]> {
+async function planDocuments(docs: LoadedDocument[], namespace: string, options: IngestOptions): Promise<PlannedDocument[]> {
 	const { signal } = options;
 	signal?.throwIfAborted();
 	// Per document: its fingerprint, or its failed plan (no text).
@@ -155,7 +179,7 @@ async function planDocuments(docs: LoadedDocument[], namespace: string, ingested
 		const documentHash = fingerprinted[index];
 		if (typeof documentHash !== 'string') return documentHash;
 		signal?.throwIfAborted();
-		return guard(() => planDocument(doc, documentHash, stored.get(doc.sourceId) ?? [], namespace, ingestedAt, options), doc, signal);
+		return guard(() => planDocument(doc, documentHash, stored.get(doc.sourceId) ?? []), doc, signal);
 	});
 }
 
@@ -169,14 +193,7 @@ function documentFingerprint(doc: LoadedDocument, options: IngestOptions): strin
 }
 
 /** Decides from the fingerprint before chunking: an unchanged document then costs no chunking and no write. */
-function planDocument(
-	doc: LoadedDocument,
-	documentHash: string,
-	versions: StoredVersion[],
-	namespace: string,
-	ingestedAt: string,
-	options: IngestOptions,
-): PlannedDocument {
+function planDocument(doc: LoadedDocument, documentHash: string, versions: StoredVersion[]): PlannedDocument {
 	const result: DocumentResult = {
 		sourceId: doc.sourceId,
 		title: doc.title,
@@ -196,15 +213,25 @@ function planDocument(
 		// Complete already: at most an interrupted run's stale versions remain to be cleaned up.
 		result.chunks = current.expectedChunks;
 		if (!hasStaleVersions) result.status = 'unchanged';
-		return { doc, result, hasStaleVersions };
+		return { doc, result, toWrite: false, hasStaleVersions };
 	}
-	const chunks = fingerprint(
-		chunkDocument(doc, { ...options.chunking, namespace, ingestedAt, extra: options.metadata ?? {} }),
-		documentHash,
-		options.embedder?.model,
-	);
-	result.chunks = chunks.length;
-	return { doc, result, chunks, hasStaleVersions, previousVersion };
+	// Chunked later, window by window (see writeNewVersions), so chunks exist only while being written.
+	return { doc, result, toWrite: true, hasStaleVersions, previousVersion };
+}
+
+/** Chunks a planned document; a document that cannot be chunked fails alone. */
+function chunkPlanned(plan: PlannedDocument, namespace: string, ingestedAt: string, options: IngestOptions): void {
+	try {
+		plan.chunks = fingerprint(
+			chunkDocument(plan.doc, { ...options.chunking, namespace, ingestedAt, extra: options.metadata ?? {} }),
+			plan.result.documentHash as string,
+			options.embedder?.model,
+		);
+		plan.result.chunks = plan.chunks.length;
+	} catch (error) {
+		rethrowIfAborted(error, options.signal);
+		markFailed(plan, error);
+	}
 }
 
 /**
@@ -250,43 +277,159 @@ function fingerprint(chunks: Chunk[], documentHash: string, model: string | unde
 	});
 }
 
-/** Splits the documents that need embedding into groups of about EMBED_GROUP_CHUNKS chunks. */
-function* embeddingGroups(plans: PlannedDocument[]): Generator<PlannedDocument[]> {
-	let group: PlannedDocument[] = [];
-	let size = 0;
-	for (const plan of plans) {
-		if (!plan.chunks || plan.result.status === 'failed') continue;
-		group.push(plan);
-		size += plan.chunks.length;
-		if (size >= EMBED_GROUP_CHUNKS) {
-			yield group;
-			group = [];
-			size = 0;
-		}
-	}
-	if (group.length > 0) yield group;
-}
+/**
+ * Writes the new versions of documents as a pipeline of windows (see FIRST_WINDOW_CHUNKS): while the vectors of
+ * one window are looked up and embedded, the next documents are chunked and earlier windows are written, in
+ * order. At most MAX_PENDING_CHUNKS chunks wait between chunking and writing. Each document is finished (a
+ * failed one's partial version removed, a complete one's stale versions deleted) as soon as its window is
+ * written. Cancelling waits for what is in flight to settle, then throws; nothing is written after it.
+ */
+async function writeNewVersions(plans: PlannedDocument[], namespace: string, ingestedAt: string, options: IngestOptions): Promise<void> {
+	const { signal } = options;
+	/** Vectors being looked up or embedded for windows not yet written: later windows share them. */
+	const inFlight = new Map<string, Promise<number[]>>();
+	let writing: Promise<void> = Promise.resolve();
+	/** Each dispatched window's end, oldest first, for waiting when too many chunks are pending. */
+	const windowsWritten: Array<Promise<void>> = [];
+	let pendingChunks = 0;
+	let window: PlannedDocument[] = [];
+	let windowChunks = 0;
+	let windowLimit = FIRST_WINDOW_CHUNKS;
 
-async function embedGroup(group: PlannedDocument[], namespace: string, options: IngestOptions): Promise<void> {
-	const { embedder, store, signal } = options;
-	if (!embedder) return;
+	const dispatch = () => {
+		if (window.length === 0) return;
+		const plansOfWindow = window;
+		const chunkCount = windowChunks;
+		window = [];
+		windowChunks = 0;
+		windowLimit = Math.min(2 * windowLimit, MAX_WINDOW_CHUNKS);
+		const owned = new Map<string, Promise<number[]>>();
+		const vectorsAttached = attachVectors(plansOfWindow, inFlight, owned, namespace, options);
+		// Its failure is the chain's (below); this only keeps it from counting as unhandled if the chain stopped before.
+		vectorsAttached.catch(() => undefined);
+		writing = writing
+			.then(() => vectorsAttached)
+			.then(() => writeWindow(plansOfWindow, namespace, options))
+			.finally(() => {
+				pendingChunks -= chunkCount;
+				// Written now: later windows find these vectors in the store.
+				for (const [hash, vector] of owned) if (inFlight.get(hash) === vector) inFlight.delete(hash);
+			});
+		windowsWritten.push(writing);
+	};
+
 	try {
-		const chunks = group.flatMap((plan) => plan.chunks ?? []);
-		const known = await store.vectorsByContentHash(namespace, [...new Set(chunks.map((chunk) => chunk.metadata.contentHash))]);
-		const missing = [...new Map(chunks.filter((chunk) => !known.has(chunk.metadata.contentHash)).map((chunk) => [chunk.metadata.contentHash, chunk.text]))];
-		const embedded = missing.length > 0 ? await embedder.embed(missing.map(([, text]) => text), signal) : [];
-		missing.forEach(([hash], index) => known.set(hash, embedded[index]));
-		const newlyEmbedded = new Set(missing.map(([hash]) => hash));
-		for (const plan of group) {
-			plan.vectors = known;
-			for (const chunk of plan.chunks ?? []) {
-				if (newlyEmbedded.delete(chunk.metadata.contentHash)) plan.result.embedded++;
-				else plan.result.reused++;
+		let lastYield = performance.now();
+		for (const plan of plans) {
+			signal?.throwIfAborted();
+			chunkPlanned(plan, namespace, ingestedAt, options);
+			if (!plan.chunks) continue;
+			// Windows stay within their size (a multiple of common batch sizes), so no request carries a few leftovers.
+			if (windowChunks > 0 && windowChunks + plan.chunks.length > windowLimit) dispatch();
+			window.push(plan);
+			windowChunks += plan.chunks.length;
+			pendingChunks += plan.chunks.length;
+			if (windowChunks >= windowLimit) dispatch();
+			while (pendingChunks > MAX_PENDING_CHUNKS && windowsWritten.length > 0) await windowsWritten.shift();
+			if (performance.now() - lastYield > YIELD_EVERY_MS) {
+				// Chunking is CPU work: let answers in and new requests out.
+				await new Promise((resolve) => setImmediate(resolve));
+				lastYield = performance.now();
 			}
 		}
+		dispatch();
 	} catch (error) {
-		rethrowIfAborted(error, signal);
-		for (const plan of group) markFailed(plan, error);
+		// No request or write of this call may outlive it.
+		await writing.catch(() => undefined);
+		throw error;
+	}
+	await writing;
+}
+
+/**
+ * Gives each document of a window its vectors: shared with windows still in flight, else from the store (text
+ * embedded before by the same model), else embedded, each distinct text once. A document whose vectors could
+ * not all be had fails alone; the lookup and the embedding are registered in `inFlight` at once, so windows
+ * dispatched meanwhile wait for them instead of embedding the same texts again.
+ */
+async function attachVectors(
+	plans: PlannedDocument[],
+	inFlight: Map<string, Promise<number[]>>,
+	owned: Map<string, Promise<number[]>>,
+	namespace: string,
+	options: IngestOptions,
+): Promise<void> {
+	const { embedder, store, signal } = options;
+	if (!embedder) return;
+	const wanted = new Map<string, Chunk>();
+	const settle = new Map<string, { resolve: (vector: number[]) => void; reject: (error: unknown) => void }>();
+	const vectorOf = new Map<string, Promise<number[]>>();
+	for (const plan of plans) {
+		for (const chunk of plan.chunks ?? []) {
+			const hash = chunk.metadata.contentHash;
+			if (vectorOf.has(hash)) continue;
+			let vector = inFlight.get(hash);
+			if (!vector) {
+				vector = new Promise<number[]>((resolve, reject) => settle.set(hash, { resolve, reject }));
+				vector.catch(() => undefined);
+				wanted.set(hash, chunk);
+				inFlight.set(hash, vector);
+				owned.set(hash, vector);
+			}
+			vectorOf.set(hash, vector);
+		}
+	}
+	const embeddedHere = new Set<string>();
+	try {
+		const known = wanted.size > 0 ? await store.vectorsByContentHash(namespace, [...wanted.keys()]) : new Map<string, number[]>();
+		for (const [hash, vector] of known) settle.get(hash)?.resolve(vector);
+		const missing = [...wanted].filter(([hash]) => !known.has(hash));
+		// The chunker counted each text's tokens already: the OpenAI-compatible embedder takes them instead of counting again.
+		const embed = embedder.embed.bind(embedder) as EmbedWithTokenCounts;
+		const embedded =
+			missing.length > 0
+				? await embed(
+						missing.map(([, chunk]) => chunk.text),
+						signal,
+						missing.map(([, chunk]) => chunk.tokens),
+					)
+				: [];
+		missing.forEach(([hash], index) => {
+			embeddedHere.add(hash);
+			settle.get(hash)?.resolve(embedded[index]);
+		});
+	} catch (error) {
+		for (const { reject } of settle.values()) reject(error);
+	}
+	for (const plan of plans) {
+		const hashes = [...new Set((plan.chunks ?? []).map((chunk) => chunk.metadata.contentHash))];
+		const settled = await Promise.allSettled(hashes.map((hash) => vectorOf.get(hash) as Promise<number[]>));
+		const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+		if (failure) {
+			rethrowIfAborted(failure.reason, signal);
+			markFailed(plan, failure.reason);
+			continue;
+		}
+		plan.vectors = new Map(hashes.map((hash, index) => [hash, (settled[index] as PromiseFulfilledResult<number[]>).value]));
+		for (const chunk of plan.chunks ?? []) {
+			// The first chunk with a text this window embedded counts as embedded; repeats and stored vectors are reused.
+			if (embeddedHere.delete(chunk.metadata.contentHash)) plan.result.embedded++;
+			else plan.result.reused++;
+		}
+	}
+}
+
+/** `Embedder.embed`, with each text's token count as an optional third argument; embedders that do not use it ignore it. */
+type EmbedWithTokenCounts = (texts: string[], signal?: AbortSignal, tokenCounts?: number[]) => Promise<number[][]>;
+
+/** Writes one window's documents, finishes each, and lets go of their chunks and vectors. */
+async function writeWindow(plans: PlannedDocument[], namespace: string, options: IngestOptions): Promise<void> {
+	await writeChunks(plans, options);
+	for (const plan of plans) {
+		options.signal?.throwIfAborted();
+		await finishDocument(plan, namespace, options);
+		plan.chunks = undefined;
+		plan.vectors = undefined;
 	}
 }
 
@@ -352,6 +495,7 @@ function failedPlan(doc: LoadedDocument, error: unknown): PlannedDocument {
 	const plan: PlannedDocument = {
 		doc,
 		result: { sourceId: doc.sourceId, title: doc.title, url: doc.url, status: 'failed', chunks: 0, embedded: 0, reused: 0, deleted: 0 },
+		toWrite: false,
 		hasStaleVersions: false,
 	};
 	markFailed(plan, error);

@@ -44,6 +44,11 @@ export interface RetryOptions {
 	/** Ceiling for a server-requested Retry-After (default 60 s), so a misbehaving server cannot stall a run. */
 	maxRetryAfterMs?: number;
 	onRetry?: (info: { attempt: number; delayMs: number; failure: AttemptFailure }) => void;
+	/**
+	 * True for a retryable failure the caller would rather handle itself than repeat as is (the embedder sends a
+	 * batch that timed out again in halves): it is thrown at once, through `toError`, without a retry.
+	 */
+	giveUp?: (failure: AttemptFailure) => boolean;
 }
 
 /** Thrown by `withRetries` (through `toError`) and by callers; `kind` lets code and tests tell causes apart. */
@@ -125,7 +130,7 @@ export async function withRetries<T>(
 		} finally {
 			clearTimeout(timer);
 		}
-		if (!failure.retryable || attempt > maxRetries) throw toError(failure, attempt);
+		if (!failure.retryable || attempt > maxRetries || options.giveUp?.(failure)) throw toError(failure, attempt);
 		const delayMs =
 			failure.retryAfterMs !== undefined
 				? Math.min(failure.retryAfterMs, maxRetryAfterMs)

@@ -157,6 +157,83 @@ describe('incremental ingest and search on LanceDB', () => {
 		expect(after.get('handbook.md')).toEqual([{ documentHash: rerun.documentHash, storedChunks: rerun.chunks, expectedChunks: rerun.chunks }]);
 	});
 
+	it('embeds the chunks of many documents together, with several requests in flight, and never more than allowed', async () => {
+		const many = Array.from({ length: 120 }, (_, index) =>
+			loadText(`# Note ${index}\n\nCustomer ${index} asked about invoice ${index * 7} and the delivery of order ${index * 13}.`, {
+				sourceId: `note-${index}.md`,
+				format: 'markdown',
+			}),
+		);
+		server.delayNext(1000, 50, { path: '/embeddings' });
+		const limited = createOpenAIEmbedder({ baseURL: server.url, apiKey: 'sk-test', model: 'test-embedding', batchSize: 8, concurrency: 3 });
+		const results = await ingestDocuments(many, { ...options, embedder: limited });
+		expect(results.every((result) => result.status === 'created' && result.embedded === result.chunks)).toBe(true);
+		const requests = server.requestsTo('/embeddings');
+		expect(requests).toHaveLength(15);
+		expect(requests.every((request) => request.body.input.length === 8)).toBe(true);
+		expect(server.maxInFlight).toBe(3);
+
+		// With the default embedder (4 in flight, 256 texts per request): one request for all 120 documents.
+		server.reset();
+		const again = await ingestDocuments(
+			many.map((doc) => ({ ...doc, sourceId: `copy-${doc.sourceId}`, text: `${doc.text} Copy.` })),
+			options,
+		);
+		expect(again.every((result) => result.status === 'created')).toBe(true);
+		expect(server.requestsTo('/embeddings').map((request) => request.body.input.length)).toEqual([120]);
+	});
+
+	it('embeds a chunk text shared by documents once per run, also across windows', async () => {
+		const shared = '# Shipping\n\nOrders ship within two business days from our warehouse in Lyon.';
+		const filler = Array.from({ length: 300 }, (_, index) =>
+			loadText(`# Filler ${index}\n\nFiller document number ${index} about topic ${index * 3}.`, { sourceId: `filler-${index}.md`, format: 'markdown' }),
+		);
+		const docs = [
+			loadText(shared, { sourceId: 'shipping-a.md', format: 'markdown' }),
+			...filler,
+			loadText(shared, { sourceId: 'shipping-b.md', format: 'markdown' }),
+			loadText(shared, { sourceId: 'shipping-c.md', format: 'markdown' }),
+		];
+		const results = await ingestDocuments(docs, options);
+		const inputs = server.requestsTo('/embeddings').flatMap((request) => request.body.input as string[]);
+		expect(inputs.filter((text) => text.includes('warehouse in Lyon'))).toHaveLength(1);
+		expect(new Set(inputs).size).toBe(inputs.length);
+		const byId = (id: string) => results.find((result) => result.sourceId === id);
+		expect(byId('shipping-a.md')).toMatchObject({ status: 'created', embedded: 1, reused: 0 });
+		expect(byId('shipping-b.md')).toMatchObject({ status: 'created', embedded: 0, reused: 1 });
+		expect(byId('shipping-c.md')).toMatchObject({ status: 'created', embedded: 0, reused: 1 });
+		const hits = await search('orders ship from the warehouse in Lyon', { mode: 'keyword', topK: 5 });
+		expect(hits.map((hit) => hit.sourceId).sort()).toEqual(['shipping-a.md', 'shipping-b.md', 'shipping-c.md']);
+
+		server.reset();
+		const rerun = await ingestDocuments(docs, options);
+		expect(rerun.every((result) => result.status === 'unchanged')).toBe(true);
+		expect(server.count('/embeddings')).toBe(0);
+	});
+
+	it('fails the documents whose embedding failed and stores the others', async () => {
+		const docs = Array.from({ length: 400 }, (_, index) =>
+			loadText(`# Item ${index}\n\nItem ${index} weighs ${index + 1} kilograms${index === 300 ? ' (poison)' : ''}.`, {
+				sourceId: `item-${index}.md`,
+				format: 'markdown',
+			}),
+		);
+		// An embedder that refuses any request carrying the poisoned text, as a server refusing one input would.
+		const picky: Embedder = {
+			model: embedder.model,
+			embed: async (texts, signal) => {
+				if (texts.some((text) => text.includes('poison'))) throw new Error('the server refused an input');
+				return embedder.embed(texts, signal);
+			},
+		};
+		const results = await ingestDocuments(docs, { ...options, embedder: picky });
+		// Documents are embedded in windows of whole documents (the first of 256 chunks): the poisoned one's window fails.
+		expect(results.slice(0, 256).every((result) => result.status === 'created')).toBe(true);
+		expect(results.slice(256).every((result) => result.status === 'failed' && result.error?.includes('refused an input'))).toBe(true);
+		const stored = (await listSources(store, 'acme', { limit: 1000 })).map((source) => source.sourceId).sort();
+		expect(stored).toEqual(results.slice(0, 256).map((result) => result.sourceId).sort());
+	});
+
 	it('refuses a document without a source id instead of letting it replace another', async () => {
 		const results = await ingestDocuments([{ ...loadText('Some text', { sourceId: 'x' }), sourceId: '  ' }, ...corpus()], options);
 		expect(results[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/no Source ID/) });

@@ -30,7 +30,7 @@
  * Recording: `server.requests` (method, path without `/v1`, headers, parsed body, receivedAt, status once
  * answered); `server.count('/embeddings')`, `server.requestsTo('/chat/completions')`; `server.maxInFlight`
  * (highest number of requests being handled at once, for concurrency bounds); `reset()` clears records,
- * queued replies, responder and pending faults.
+ * queued replies, responder, pending faults and size limits.
  *
  * Fault injection (each applies to the next n requests; `path` limits it to one endpoint, e.g. '/embeddings'):
  * - `failNext(n, { status: 429, retryAfter: 2 })` — error status with OpenAI's error JSON; `retryAfter` is sent
@@ -38,6 +38,17 @@
  * - `failNext(n, { reset: true })` — destroys the socket without answering (a connection error).
  * - `delayNext(n, ms)` — holds the answer for ms (for client timeouts; the request is still recorded).
  * Delays apply before failures, so a delayed request can also fail.
+ *
+ * Response time: `server.embeddingLatencyMs = 150` answers every embedding request 150 ms after it arrived,
+ * the server's own work included (as a remote endpoint with a steady response time would; `delayNext` adds its
+ * delay before the work instead). `options.embeddingLatencyMs` sets the value `reset()` returns to.
+ *
+ * Request size limits, like real servers (until changed; `reset()` removes them):
+ * - `setEmbeddingLimits({ maxInputs: 32 })` — more inputs in one request are refused with 413 and TEI's
+ *   message (`batch size 64 > maximum allowed batch size 32`); `{ maxInputs: 16, status: 400 }` answers like
+ *   Azure OpenAI (`Too many inputs. The max number of inputs is 16.`).
+ * - `setEmbeddingLimits({ maxTokens: 1000 })` — more tokens (cl100k_base) in one request are a 400 with OpenAI's
+ *   message (`Requested 1200 tokens, max 1000 tokens per request`).
  *
  * Beware: under jest, the SDK reports its own `timeout` as a plain `APIConnectionError`, not the subclass
  * `APIConnectionTimeoutError` (fetch's AbortError comes from another realm, so the SDK cannot recognise it).
@@ -57,6 +68,8 @@ export interface OpenAITestServerOptions {
 	embeddingModels?: string[];
 	/** Model ids returned by `GET /models` (default `['test-chat', 'test-embedding']`). */
 	models?: string[];
+	/** Answer each embedding request this many ms after it arrived (default 0: at once). */
+	embeddingLatencyMs?: number;
 }
 
 export interface RecordedRequest {
@@ -104,6 +117,14 @@ export type ChatResponder = (
 	context: { callIndex: number },
 ) => ChatReply | Promise<ChatReply>;
 
+/** Per-request limits of the embeddings endpoint (see `setEmbeddingLimits`). */
+export interface EmbeddingLimits {
+	maxInputs?: number;
+	maxTokens?: number;
+	/** Status for too many inputs: 413 (TEI, default) or 400 (Azure OpenAI). Too many tokens is always 400. */
+	status?: 413 | 400;
+}
+
 export interface FailureSpec {
 	/** HTTP status to answer with (default 500). */
 	status?: number;
@@ -135,11 +156,9 @@ export function embedText(text: string, dimensions: number): number[] {
 	const vector = new Array<number>(dimensions).fill(0);
 	const words = text.toLowerCase().match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]|[\p{L}\p{N}]+/gu) ?? [];
 	for (const word of words) {
-		const digest = createHash('sha256').update(normaliseWord(word)).digest();
+		const features = wordFeatures(word);
 		for (let feature = 0; feature < 2; feature++) {
-			const index = digest.readUInt32BE(feature * 8) % dimensions;
-			const sign = digest[feature * 8 + 4] & 1 ? 1 : -1;
-			vector[index] += sign;
+			vector[features[2 * feature] % dimensions] += features[2 * feature + 1];
 		}
 	}
 	const norm = Math.hypot(...vector);
@@ -149,6 +168,23 @@ export function embedText(text: string, dimensions: number): number[] {
 		return vector;
 	}
 	return vector.map((value) => value / norm);
+}
+
+/**
+ * Each word's two (hash, sign) pairs, remembered: words repeat, and one sha256 per word made the server's CPU,
+ * not the configured latency, the limit of throughput benchmarks. Same values as hashing every time.
+ */
+const featuresOfWord = new Map<string, [number, number, number, number]>();
+
+function wordFeatures(word: string): [number, number, number, number] {
+	let features = featuresOfWord.get(word);
+	if (!features) {
+		const digest = createHash('sha256').update(normaliseWord(word)).digest();
+		features = [digest.readUInt32BE(0), digest[4] & 1 ? 1 : -1, digest.readUInt32BE(8), digest[12] & 1 ? 1 : -1];
+		if (featuresOfWord.size >= 200_000) featuresOfWord.clear();
+		featuresOfWord.set(word, features);
+	}
+	return features;
 }
 
 /** Crude stemming so that "price" and "prices" land on the same coordinates. */
@@ -187,12 +223,15 @@ export class OpenAITestServer {
 	embeddingDimensions: number;
 	/** When false, the `dimensions` request field is ignored (like Ollama), to provoke dimension mismatches. */
 	honorDimensionsParam = true;
+	/** Embedding answers leave this many ms after the request arrived, the server's work included. */
+	embeddingLatencyMs: number;
 
 	private inFlight = 0;
 	private chatReplies: ChatReply[] = [];
 	private chatResponder?: ChatResponder;
 	private chatCalls = 0;
 	private failures: Array<PendingFault<FailureSpec>> = [];
+	private embeddingLimits: EmbeddingLimits = {};
 	private delays: Array<PendingFault<number>> = [];
 	private readonly timers = new Set<NodeJS.Timeout>();
 	private baseUrl = '';
@@ -202,6 +241,7 @@ export class OpenAITestServer {
 		private readonly options: OpenAITestServerOptions,
 	) {
 		this.embeddingDimensions = options.embeddingDimensions ?? 64;
+		this.embeddingLatencyMs = options.embeddingLatencyMs ?? 0;
 	}
 
 	/** Base URL for clients, ending in `/v1` (e.g. `http://127.0.0.1:41234/v1`). */
@@ -248,7 +288,12 @@ export class OpenAITestServer {
 		this.delays.push({ remaining: count, path: options.path && normalisePath(options.path), spec: ms });
 	}
 
-	/** Forgets requests, queued replies, the responder, pending faults and the in-flight maximum. */
+	/** Refuses embedding requests over these sizes from now on, as real servers do (see the header). */
+	setEmbeddingLimits(limits: EmbeddingLimits): void {
+		this.embeddingLimits = { ...limits };
+	}
+
+	/** Forgets requests, queued replies, the responder, pending faults, size limits and the in-flight maximum. */
 	reset(): void {
 		this.requests.length = 0;
 		this.chatReplies = [];
@@ -259,6 +304,8 @@ export class OpenAITestServer {
 		this.maxInFlight = this.inFlight;
 		this.embeddingDimensions = this.options.embeddingDimensions ?? 64;
 		this.honorDimensionsParam = true;
+		this.embeddingLimits = {};
+		this.embeddingLatencyMs = this.options.embeddingLatencyMs ?? 0;
 	}
 
 	async close(): Promise<void> {
@@ -359,7 +406,10 @@ export class OpenAITestServer {
 			if (!models.includes(id)) throw new HttpError(404, `The model '${id}' does not exist`, 'model_not_found');
 			send(res, record, 200, modelObject(id));
 		} else if (record.method === 'POST' && record.path === '/embeddings') {
-			send(res, record, 200, this.embeddings(record.body));
+			const answer = this.embeddings(record.body);
+			const wait = record.receivedAt + this.embeddingLatencyMs - Date.now();
+			if (wait > 0) await this.sleep(wait);
+			send(res, record, 200, answer);
 		} else if (record.method === 'POST' && record.path === '/chat/completions') {
 			await this.chatCompletion(record, res);
 		} else {
@@ -380,6 +430,18 @@ export class OpenAITestServer {
 			if (Array.isArray(input) && input.length > 0) return input.join(' ');
 			throw new HttpError(400, `'$.input[${index}]' is invalid: expected a non-empty string or token array.`);
 		});
+		const { maxInputs, maxTokens, status = 413 } = this.embeddingLimits;
+		if (maxInputs !== undefined && texts.length > maxInputs) {
+			throw status === 413
+				? new HttpError(413, `batch size ${texts.length} > maximum allowed batch size ${maxInputs}`, null, 'validation')
+				: new HttpError(400, `Too many inputs. The max number of inputs is ${maxInputs}.`);
+		}
+		if (maxTokens !== undefined) {
+			const tokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
+			if (tokens > maxTokens) {
+				throw new HttpError(400, `Requested ${tokens} tokens, max ${maxTokens} tokens per request`, 'max_tokens_per_request');
+			}
+		}
 		const requested = this.honorDimensionsParam ? body.dimensions : undefined;
 		if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
 			throw new HttpError(400, "'dimensions' must be a positive integer.");
