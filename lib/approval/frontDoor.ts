@@ -1,7 +1,14 @@
 import type { DecisionStore } from './decisionStore';
 import { alreadyDecidedPage, linkErrorPage } from './handler';
 import type { ReviewLocale } from './i18n';
-import { renderBeingDecidedPage, renderReviewClosedPage, renderTimedOutPage, renderUnavailablePage, type HtmlResponse } from './pages';
+import {
+	renderBeingDecidedPage,
+	renderReviewClosedPage,
+	renderTimedOutPage,
+	renderUnavailablePage,
+	withRetryAfter,
+	type HtmlResponse,
+} from './pages';
 import { TOKEN_PARAM, verifyReviewToken } from './token';
 import type { ReviewClaims, ReviewRequest } from './types';
 
@@ -19,7 +26,7 @@ import type { ReviewClaims, ReviewRequest } from './types';
 /** Our pages carry this header, so a forwarded answer from the node tells itself apart from n8n's own. */
 export const REVIEW_PAGE_HEADER = 'x-symbiotic-review-page';
 
-const RETRY_AFTER_SECONDS = '5';
+const RETRY_AFTER_SECONDS = 5;
 
 /** The headers of a forwarded page that reach the reviewer: the page's own, none of the transport's. */
 const RELAYED_HEADERS = [
@@ -66,10 +73,6 @@ function inTurn<T>(key: string, task: () => Promise<T>): Promise<T> {
 	return run;
 }
 
-function withRetryAfter(page: HtmlResponse): HtmlResponse {
-	return { ...page, headers: { ...page.headers, 'Retry-After': RETRY_AFTER_SECONDS } };
-}
-
 function forHead(method: string, page: HtmlResponse): HtmlResponse {
 	return method === 'HEAD' ? { ...page, body: '' } : page;
 }
@@ -81,7 +84,7 @@ export async function answerAtFrontDoor(request: ReviewRequest, options: FrontDo
 		return forHead(method, await answer(request, method, options));
 	} catch (error) {
 		options.onError?.(error);
-		return forHead(method, withRetryAfter(renderUnavailablePage(503, options.locale)));
+		return forHead(method, withRetryAfter(renderUnavailablePage(503, options.locale), RETRY_AFTER_SECONDS));
 	}
 }
 
@@ -92,7 +95,7 @@ async function answer(request: ReviewRequest, method: string, options: FrontDoor
 	const verified = verifyReviewToken(token, options.secret, options.now?.() ?? new Date());
 	if (!verified.claims) return linkErrorPage(verified.ok ? 'malformed' : verified.error, locale);
 	const { claims } = verified;
-	if (!store) return withRetryAfter(renderUnavailablePage(503, locale));
+	if (!store) return withRetryAfter(renderUnavailablePage(503, locale), RETRY_AFTER_SECONDS);
 
 	const decided = async () => {
 		const settled = await store.get(claims.reviewId);
@@ -113,7 +116,7 @@ async function answer(request: ReviewRequest, method: string, options: FrontDoor
 		if (late) return late;
 		// 409 "is running already" and n8n's 500s of two requests resuming at once: a decision is being applied.
 		if ((forwarded.status === 409 && /running/i.test(forwarded.body)) || forwarded.status >= 500) {
-			return withRetryAfter(renderBeingDecidedPage(503, locale));
+			return withRetryAfter(renderBeingDecidedPage(503, locale), RETRY_AFTER_SECONDS);
 		}
 		if (forwarded.status === 401) return linkErrorPage('tampered', locale);
 		return renderReviewClosedPage(410, locale);

@@ -50,7 +50,8 @@ function singleString(value: unknown): string | undefined {
 	return typeof value === 'string' ? value : undefined;
 }
 
-function headerValue(headers: ReviewRequest['headers'], name: string): string {
+/** One request header, case-insensitive, repeated values joined, cut to a length safe to store. */
+export function headerValue(headers: ReviewRequest['headers'], name: string): string {
 	const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
 	const value = Array.isArray(entry?.[1]) ? entry[1].join(', ') : entry?.[1];
 	return (value ?? '').slice(0, MAX_USER_AGENT_CHARS);

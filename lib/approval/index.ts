@@ -66,7 +66,7 @@ export {
 	type ReviewLanguage,
 	type ReviewLocale,
 } from './i18n';
-export { alreadyDecidedPage, handleReviewRequest, linkErrorPage, MAX_FINAL_TEXT_CHARS, type ReviewEndpointOptions } from './handler';
+export { alreadyDecidedPage, handleReviewRequest, headerValue, linkErrorPage, MAX_FINAL_TEXT_CHARS, type ReviewEndpointOptions } from './handler';
 export {
 	renderChatWebhookPayload,
 	renderReviewEmail,

@@ -214,6 +214,11 @@ export function renderReviewClosedPage(status: number, locale?: ReviewLocale): H
 	return noticePage(status, text.closed.closedHeading, escapeHtml(text.closed.closed), locale);
 }
 
+/** The same page, telling browsers and clients when to try again (pages of a transient state). */
+export function withRetryAfter(page: HtmlResponse, seconds: number): HtmlResponse {
+	return { ...page, headers: { ...page.headers, 'Retry-After': String(seconds) } };
+}
+
 /** Another request is settling the review right now; the caller adds Retry-After. */
 export function renderBeingDecidedPage(status: number, locale?: ReviewLocale): HtmlResponse {
 	const text = messagesFor(locale);

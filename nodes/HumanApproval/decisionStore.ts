@@ -6,6 +6,7 @@ import type { IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 import { defaultApprovalFolder, FileDecisionStore, InMemoryDecisionStore, RedisDecisionStore, type DecisionStore } from '../../lib/approval';
 import { createRedisClient, DEFAULT_KEY_PREFIX, type RedisClient } from '../../lib/memory';
 import { REDIS_CREDENTIAL, redisConfigFromCredential } from '../shared/redisCredential';
+import { webhookParameter } from './http';
 
 /** Where a review's decisions are kept, chosen when the request is sent and read back by every webhook call. */
 export type DecisionStoreSetting = { kind: 'memory' } | { kind: 'folder'; folder: string } | { kind: 'redis'; keyPrefix: string };
@@ -36,14 +37,11 @@ export function readDecisionStoreSetting(ctx: IExecuteFunctions): DecisionStoreS
 
 /** The same setting read by the front door, which has no item: a Key Prefix expression falls back to the default. */
 export function readDecisionStoreSettingInWebhook(ctx: IWebhookFunctions): DecisionStoreSetting {
-	const parameter = (name: string, fallback: string) => {
-		try {
-			return ctx.getNodeParameter(name, fallback);
-		} catch {
-			return fallback;
-		}
-	};
-	return decisionStoreSetting(parameter('decisionStore', 'folder'), parameter('keyPrefix', ''), parameter('decisionFolder', ''));
+	return decisionStoreSetting(
+		webhookParameter(ctx, 'decisionStore', 'folder'),
+		webhookParameter(ctx, 'keyPrefix', ''),
+		webhookParameter(ctx, 'decisionFolder', ''),
+	);
 }
 
 function decisionStoreSetting(kind: unknown, keyPrefix: unknown, folder: unknown): DecisionStoreSetting {

@@ -1,11 +1,11 @@
 import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { answerAtFrontDoor, createForwardProof, type ReviewLocale } from '../../lib/approval';
+import { answerAtFrontDoor, createForwardProof, headerValue, type ReviewLocale } from '../../lib/approval';
 import { FORWARD_PROOF_HEADER, forwardToResumeUrl, localResumeUrl, REVIEWER_IP_HEADER } from '../../lib/approval/forward';
-import { renderUnavailablePage } from '../../lib/approval/pages';
+import { renderUnavailablePage, withRetryAfter } from '../../lib/approval/pages';
 import { approvalCredentials } from './credentials';
 import { openDecisionStore, readDecisionStoreSettingInWebhook, type OpenDecisionStore } from './decisionStore';
-import { readLocaleInWebhook, reviewRequestOf, sendPage } from './http';
+import { readLocaleInWebhook, reviewRequestOf, sendPage, UNAVAILABLE_RETRY_SECONDS } from './http';
 
 /**
  * A request on the review link's own address (the node's production webhook). It needs nothing of the execution:
@@ -19,7 +19,7 @@ export async function answerFrontDoorRequest(ctx: IWebhookFunctions): Promise<IW
 		secret = (await approvalCredentials(ctx)).signingSecret;
 	} catch (error) {
 		ctx.logger.error(`Human Approval: the credential could not be loaded: ${(error as Error).message}`);
-		sendPage(ctx, { ...renderUnavailablePage(503, locale) });
+		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale), UNAVAILABLE_RETRY_SECONDS));
 		return { noWebhookResponse: true };
 	}
 	let decisions: OpenDecisionStore | undefined;
@@ -41,7 +41,7 @@ export async function answerFrontDoorRequest(ctx: IWebhookFunctions): Promise<IW
 					method: request.method.toUpperCase() === 'POST' ? 'POST' : 'GET',
 					form: request.body,
 					headers: {
-						'user-agent': headerText(request.headers['user-agent']),
+						'user-agent': headerValue(request.headers, 'user-agent'),
 						[REVIEWER_IP_HEADER]: reviewerIp,
 						[FORWARD_PROOF_HEADER]: createForwardProof(token, reviewerIp, secret),
 					},
@@ -53,8 +53,4 @@ export async function answerFrontDoorRequest(ctx: IWebhookFunctions): Promise<IW
 		await decisions?.close();
 	}
 	return { noWebhookResponse: true };
-}
-
-function headerText(value: string | string[] | undefined): string {
-	return (Array.isArray(value) ? value.join(', ') : value ?? '').slice(0, 512);
 }

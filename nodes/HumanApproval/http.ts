@@ -3,6 +3,21 @@ import type { IWebhookFunctions } from 'n8n-workflow';
 import { resolveReviewLocale, REVIEW_PAGE_HEADER, type ReviewLocale, type ReviewRequest } from '../../lib/approval';
 import type { HtmlResponse } from '../../lib/approval/pages';
 
+/** Decisions cannot be recorded right now: the reviewer is told to retry the same link in a minute. */
+export const UNAVAILABLE_RETRY_SECONDS = 60;
+
+/**
+ * A node parameter read in a webhook request, which has no item: an expression that needs one (or any failure)
+ * gives the fallback rather than failing the page.
+ */
+export function webhookParameter(ctx: IWebhookFunctions, name: string, fallback: unknown): unknown {
+	try {
+		return ctx.getNodeParameter(name, fallback) as unknown;
+	} catch {
+		return fallback;
+	}
+}
+
 /** The path of the node's production webhook, the review links' own address (below the node's webhook id). */
 export const FRONT_DOOR_PATH = 'review';
 
@@ -38,15 +53,8 @@ export function sendPage(ctx: IWebhookFunctions, page: HtmlResponse): void {
  * value falls back to English and UTC rather than failing the page.
  */
 export function readLocaleInWebhook(ctx: IWebhookFunctions): ReviewLocale {
-	const parameter = (name: string) => {
-		try {
-			return ctx.getNodeParameter(name, undefined) as unknown;
-		} catch {
-			return undefined;
-		}
-	};
-	const language = parameter('language');
-	const timeZone = parameter('timeZone');
+	const language = webhookParameter(ctx, 'language', undefined);
+	const timeZone = webhookParameter(ctx, 'timeZone', undefined);
 	return resolveReviewLocale({
 		language: typeof language === 'string' ? (language as ReviewLocale['language']) : undefined,
 		timeZone: typeof timeZone === 'string' && timeZone.trim() ? timeZone.trim() : undefined,

@@ -1,15 +1,15 @@
 import type { IDataObject, IExecuteData, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { handleReviewRequest, TOKEN_PARAM, verifyForwardProof, type ReviewRequest, type ReviewResponse } from '../../lib/approval';
+import { handleReviewRequest, headerValue, TOKEN_PARAM, verifyForwardProof, type ReviewRequest, type ReviewResponse } from '../../lib/approval';
 import { FORWARD_PROOF_HEADER, REVIEWER_IP_HEADER } from '../../lib/approval/forward';
 import { rememberApprovedVersion } from '../../lib/approval/learning';
-import { renderUnavailablePage, type HtmlResponse } from '../../lib/approval/pages';
+import { renderUnavailablePage, withRetryAfter } from '../../lib/approval/pages';
 import { createOpenAIEmbedder } from '../../lib/embedding';
 import { defaultLanceDbPath, openStore, type StoreConfig } from '../../lib/stores';
 import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
 import { approvalCredentials, type ApprovalCredentials } from './credentials';
 import { openDecisionStore, type OpenDecisionStore } from './decisionStore';
-import { readLocaleInWebhook, reviewRequestOf, sendPage } from './http';
+import { readLocaleInWebhook, reviewRequestOf, sendPage, UNAVAILABLE_RETRY_SECONDS } from './http';
 import {
 	customerVersion,
 	readOutcomeJson,
@@ -39,7 +39,7 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 		ctx.logger.error(`Human Approval: the credential could not be loaded: ${(error as Error).message}`);
 	}
 	if (!waiting || !credentials) {
-		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale)));
+		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale), UNAVAILABLE_RETRY_SECONDS));
 		return { noWebhookResponse: true };
 	}
 
@@ -50,7 +50,7 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 	} catch (error) {
 		// Nothing was recorded, so the execution keeps waiting and the same link works once the store is back.
 		ctx.logger.error(`Human Approval: the decision store could not be opened: ${(error as Error).message}`);
-		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale)));
+		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale), UNAVAILABLE_RETRY_SECONDS));
 		return { noWebhookResponse: true };
 	}
 	const request = reviewRequestOf(ctx);
@@ -84,13 +84,9 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 
 /** Behind the front door the request comes over loopback; the reviewer's address travels with a proof. */
 function reviewerIp(request: ReviewRequest, secret: string): string | undefined {
-	const header = (name: string) => {
-		const value = request.headers[name];
-		return Array.isArray(value) ? value[0] : value;
-	};
-	const forwardedIp = header(REVIEWER_IP_HEADER);
+	const forwardedIp = request.headers[REVIEWER_IP_HEADER] === undefined ? undefined : headerValue(request.headers, REVIEWER_IP_HEADER);
 	const token = request.query[TOKEN_PARAM];
-	if (forwardedIp !== undefined && typeof token === 'string' && verifyForwardProof(header(FORWARD_PROOF_HEADER), token, forwardedIp, secret)) {
+	if (forwardedIp !== undefined && typeof token === 'string' && verifyForwardProof(headerValue(request.headers, FORWARD_PROOF_HEADER), token, forwardedIp, secret)) {
 		return forwardedIp;
 	}
 	return request.ip;
@@ -107,11 +103,6 @@ function readWaitingItem(ctx: IWebhookFunctions): OutcomeJson | undefined {
 	const json = readOutcomeJson(resumeEntry?.data.main[OUTPUT.timedOut]?.[0]?.json);
 	if (!json) ctx.logger.error('Human Approval: the waiting review request was not found in the execution.');
 	return json;
-}
-
-/** Decisions cannot be recorded right now: the reviewer is told to retry the same link in a minute. */
-function withRetryAfter(page: HtmlResponse): HtmlResponse {
-	return { ...page, headers: { ...page.headers, 'Retry-After': '60' } };
 }
 
 /** Stores the approved version; the decision stands whatever happens here, the result says what did. */
