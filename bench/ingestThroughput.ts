@@ -74,7 +74,7 @@ ask answer write read find use need want know see get set put let run open close
 	.filter(Boolean);
 
 /** Deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
 	let state = seed >>> 0;
 	return () => {
 		state = (state + 0x6d2b79f5) >>> 0;

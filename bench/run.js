@@ -7,7 +7,8 @@
  *
  * Benchmarks on the real corpora of ../shared (beside the repository, not in it) are skipped, saying so, when
  * those folders are absent; the Redis one when Redis does not answer. The rest needs nothing but this
- * repository, so a clean clone runs it (in about 10 minutes on 2 cores, most of it the 200 MB ingest).
+ * repository, so a clean clone runs it (in about 11 minutes on 2 cores, most of it the 200 MB and 100,000-document
+ * ingests).
  *
  *   npm run bench                    all of them
  *   npm run bench -- ingestThroughput reingest   only these
@@ -47,6 +48,12 @@ const BENCHES = [
 		name: 'ingestThroughput',
 		script: 'bench/ingestThroughput.ts',
 		about: 'first ingest vs n8n built-in pipeline, re-run, 200 MB RSS (generated corpus)',
+		needs: async () => undefined,
+	},
+	{
+		name: 'searchAtScale',
+		script: 'bench/searchAtScale.ts',
+		about: 'search p50/p95 vs raw LanceDB, ingest speed and RSS at 100,000 documents (generated corpus)',
 		needs: async () => undefined,
 	},
 	{

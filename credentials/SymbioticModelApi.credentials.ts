@@ -67,6 +67,33 @@ export class SymbioticModelApi implements ICredentialType {
 			description:
 				"Shorter vectors for models that support it (OpenAI text-embedding-3). 0 uses the model's own size.",
 		},
+		{
+			displayName: 'Embedding Texts per Request',
+			name: 'embeddingBatchSize',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 256,
+			description:
+				'Most texts sent in one embedding request. OpenAI accepts 2,048; a server that answers "too large" gets smaller requests automatically. 0 = 256.',
+		},
+		{
+			displayName: 'Embedding Tokens per Request',
+			name: 'embeddingBatchBudget',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 65536,
+			description:
+				'Most tokens in one embedding request (OpenAI allows 300,000). Lower it for a CPU-only server whose answers take longer than a minute. 0 = 65,536.',
+		},
+		{
+			displayName: 'Embedding Requests in Flight',
+			name: 'embeddingConcurrency',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 4,
+			description:
+				'Embedding requests sent at the same time by one node. More is faster on a server that can take them; 1 for a small self-hosted server. 0 = 4.',
+		},
 	];
 
 	authenticate: IAuthenticateGeneric = {

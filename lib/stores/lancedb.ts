@@ -61,6 +61,10 @@ export interface LanceDbStoreOptions {
 	 * enough and always correct.
 	 */
 	vectorIndexThreshold?: number;
+	/** Vector index segments tolerated before the index is rebuilt as one (MAX_VECTOR_INDEX_SEGMENTS). */
+	maxVectorIndexSegments?: number;
+	/** How old a table version must be for an optimisation to delete it (VERSION_RETENTION_MS). */
+	versionRetentionMs?: number;
 	/**
 	 * Language of keyword search. `auto` (default): an existing table keeps its language (tables created
 	 * before this option keep LanceDB's default English analysis); a new one takes the language detected in
@@ -110,10 +114,58 @@ function keywordMetadata(language: KeywordLanguage): Record<string, string> {
 
 export const DEFAULT_VECTOR_INDEX_THRESHOLD = 10_000;
 /**
- * Unindexed rows tolerated before `optimize()` folds them into the indexes. LanceDB still searches
- * unindexed rows (by flat scan), so this bounds latency, not correctness.
+ * Rows written since the indexes last took them in before `optimize()` folds them in: at least this many, and
+ * at least OPTIMIZE_FRACTION of the table. LanceDB still searches unindexed rows (by flat scan), so this bounds
+ * latency, not correctness; growing with the table keeps the number of optimisations (each one a compaction
+ * and, for the vector index, one more index segment) logarithmic in the table's size.
  */
 const OPTIMIZE_AFTER_UNINDEXED_ROWS = 2_000;
+const OPTIMIZE_FRACTION = 0.05;
+/**
+ * Table versions kept by each optimisation. Every write is a version, and compaction rewrites data files that
+ * old versions still reference: with LanceDB's default (7 days) a 20,000-document ingest left 255 MB on disk
+ * for 91 MB of data. Ten minutes outlasts any read this pack makes, in any process.
+ */
+const VERSION_RETENTION_MS = 10 * 60_000;
+/**
+ * `optimize()` adds each batch of new rows to the vector index as a segment of its own, and every segment is
+ * searched on its own: 49 of them made semantic search 4× slower at 120,000 chunks. Past this many the index
+ * is rebuilt as one, in the background (the ingest that triggers it does not wait), while writes go on.
+ */
+const MAX_VECTOR_INDEX_SEGMENTS = 10;
+/**
+ * HNSW graph construction breadth. LanceDB's default (300) took 67 s for 124,000 384-dimension vectors on
+ * 2 cores; 100 takes 21 s and found the same top 10 as an exact scan in bench/searchAtScale.ts (recall printed).
+ */
+const HNSW_EF_CONSTRUCTION = 100;
+/**
+ * Vector search breadth and exact re-scoring. With LanceDB's defaults the index found 56 % of an exact scan's top
+ * 10 on bench/searchAtScale.ts (50,000 chunks); a wider HNSW search (ef) and re-ranking up to 200 rows (5× the
+ * requested 40) on their full-precision vectors (the index compares 8-bit quantised ones) raised it to 89 % for ~3 ms.
+ */
+export const HNSW_SEARCH_EF = 200;
+export const REFINED_ROWS = 200;
+/**
+ * Scalar indexes: the namespace every query filters on (a bitmap: few distinct values) and the columns ingest
+ * looks rows up by. Without them each lookup, each merge-insert and each query's namespace pre-filter scanned
+ * the whole column, so every ingest call and every search got slower as the table grew.
+ */
+const SCALAR_INDEXES: Array<[column: string, config: () => lancedb.Index]> = [
+	['namespace', () => lancedb.Index.bitmap()],
+	['id', () => lancedb.Index.btree()],
+	['sourceId', () => lancedb.Index.btree()],
+	['contentHash', () => lancedb.Index.btree()],
+];
+/**
+ * One cache for all LanceDB tables of the process. LanceDB's defaults (6 GB for index data, 1 GB for file
+ * metadata) let n8n's RSS grow with every table version an ingest creates (1.9 GB after 124,000 chunks).
+ * SYMBIOTIC_LANCEDB_CACHE_MB sets the index cache for knowledge bases of millions of chunks.
+ */
+const INDEX_CACHE_BYTES = BigInt(Math.max(16, Number(process.env.SYMBIOTIC_LANCEDB_CACHE_MB) || 256)) * 1_048_576n;
+const METADATA_CACHE_BYTES = 64n * 1_048_576n;
+let session: lancedb.Session | undefined;
+// LanceDB warns on every indexStats() of a vector index unless this choice is made; centroids are not needed.
+process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
 /** Values per `IN (...)` predicate when looking up content hashes or source ids. */
 const LOOKUP_BATCH = 500;
 /**
@@ -170,6 +222,10 @@ function baseFields(dimension: number, language: KeywordLanguage): Field[] {
 	];
 	if (dimension > 0) fields.push(new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false));
 	return fields;
+}
+
+function vectorIndexConfig(): lancedb.Index {
+	return lancedb.Index.hnswSq({ distanceType: 'cosine', efConstruction: HNSW_EF_CONSTRUCTION });
 }
 
 function extraColumn(key: string, type: ExtraType): string {
@@ -315,6 +371,8 @@ interface SharedConnection {
 	users: number;
 	/** Tail of the write queue per table; writes (schema evolution above all) must not interleave. */
 	writeQueues: Map<string, Promise<unknown>>;
+	/** Vector index rebuilds running in the background, per table; the connection stays open until they end. */
+	indexBuilds: Map<string, Promise<void>>;
 }
 const sharedConnections = new Map<string, SharedConnection>();
 
@@ -322,7 +380,13 @@ function acquireConnection(path: string): SharedConnection {
 	let shared = sharedConnections.get(path);
 	if (!shared) {
 		// Interval 0: every read sees writes made through other handles and other processes (queue-mode workers).
-		shared = { connection: lancedb.connect(path, { readConsistencyInterval: 0 }), users: 0, writeQueues: new Map() };
+		session ??= new lancedb.Session(INDEX_CACHE_BYTES, METADATA_CACHE_BYTES);
+		shared = {
+			connection: lancedb.connect(path, { readConsistencyInterval: 0, session }),
+			users: 0,
+			writeQueues: new Map(),
+			indexBuilds: new Map(),
+		};
 		sharedConnections.set(path, shared);
 	}
 	shared.users += 1;
@@ -456,8 +520,14 @@ export class LanceDbStore implements VectorStore {
 					? this.keywordLanguage
 					: (detectKeywordLanguage(chunks.map((chunk) => chunk.text)) ?? FALLBACK_KEYWORD_LANGUAGE);
 			const fields: Field[] = [...baseFields(dimension, language), ...[...wanted].map(([name, type]) => new Field(name, type, true))];
-			// existOk: another process may create the same table at the same moment.
-			table = await connection.createEmptyTable(this.tableName, new Schema(fields), { mode: 'create', existOk: true });
+			// existOk: another process may create the same table at the same moment. Stable row ids (only possible
+			// at creation) spare the indexes a remap when compaction moves rows: without them the first optimize
+			// after a vector index rebuild cost as much as the rebuild itself.
+			table = await connection.createEmptyTable(this.tableName, new Schema(fields), {
+				mode: 'create',
+				existOk: true,
+				storageOptions: { new_table_enable_stable_row_ids: 'true' },
+			});
 			this.table = table;
 		}
 		const schema = await table.schema();
@@ -510,17 +580,41 @@ export class LanceDbStore implements VectorStore {
 		} else if (!indexOn(KEYWORDS)) {
 			await table.createIndex(KEYWORDS, { config: lancedb.Index.fts(KEYWORDS_FTS) });
 		}
-		if (dimension > 0 && !indexOn('vector') && (await table.countRows()) >= this.vectorIndexThreshold) {
-			await table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine' }) });
+		for (const [column, config] of SCALAR_INDEXES) {
+			if (!indexOn(column)) await table.createIndex(column, { config: config() });
+		}
+		const rows = await table.countRows();
+		const vectorIndex = indexOn('vector');
+		if (dimension > 0 && !vectorIndex && rows >= this.vectorIndexThreshold) {
+			await table.createIndex('vector', { config: vectorIndexConfig() });
 			return;
 		}
-		for (const index of indices) {
-			const stats = await table.indexStats(index.name);
-			if (stats && stats.numUnindexedRows >= OPTIMIZE_AFTER_UNINDEXED_ROWS) {
-				await table.optimize();
-				return;
-			}
+		// Compaction during a rebuild would make the rebuild's commit conflict and its work lost.
+		if (this.shared.indexBuilds.has(this.tableName)) return;
+		if (vectorIndex && ((await table.indexStats(vectorIndex.name))?.numIndices ?? 0) > (this.options.maxVectorIndexSegments ?? MAX_VECTOR_INDEX_SEGMENTS)) {
+			this.rebuildVectorIndexInBackground(table);
+			return;
 		}
+		const keywordIndex = indexOn(keywords.language === 'legacy' ? 'text' : KEYWORDS);
+		const unindexed = keywordIndex ? ((await table.indexStats(keywordIndex.name))?.numUnindexedRows ?? 0) : 0;
+		if (unindexed >= Math.max(OPTIMIZE_AFTER_UNINDEXED_ROWS, rows * OPTIMIZE_FRACTION)) {
+			const retention = this.options.versionRetentionMs ?? VERSION_RETENTION_MS;
+			await table.optimize({ cleanupOlderThan: new Date(Date.now() - retention) });
+		}
+	}
+
+	/**
+	 * Replaces the vector index by one built over the whole table, without holding up the write that asked for
+	 * it: rows written meanwhile stay searchable (unindexed, scanned) and are folded in by a later optimize.
+	 * A failed or interrupted rebuild leaves the old index in place, and the next write tries again.
+	 */
+	private rebuildVectorIndexInBackground(table: lancedb.Table): void {
+		const builds = this.shared.indexBuilds;
+		const build = table
+			.createIndex('vector', { config: vectorIndexConfig(), replace: true })
+			.catch(() => undefined)
+			.finally(() => builds.delete(this.tableName));
+		builds.set(this.tableName, build);
 	}
 
 	async versions(namespace: string, sourceIds: string[]): Promise<Map<string, StoredVersion[]>> {
@@ -637,6 +731,9 @@ export class LanceDbStore implements VectorStore {
 				.query()
 				.nearestTo(query.vector as number[])
 				.distanceType('cosine')
+				// Refining multiplies the rows the index must return; deep candidate lists (hybrid) are refined less.
+				.refineFactor(Math.max(1, Math.floor(REFINED_ROWS / depth)))
+				.ef(Math.max(HNSW_SEARCH_EF, depth))
 				.where(where)
 				.select([...RESULT_COLUMNS, '_distance'])
 				.limit(depth)
@@ -679,11 +776,17 @@ export class LanceDbStore implements VectorStore {
 		if (this.closed) return;
 		this.closed = true;
 		await this.shared.writeQueues.get(this.tableName);
-		this.table?.close();
-		this.shared.users -= 1;
-		if (this.shared.users === 0 && sharedConnections.get(this.options.path) === this.shared) {
-			sharedConnections.delete(this.options.path);
-			(await this.shared.connection).close();
-		}
+		const release = async () => {
+			this.table?.close();
+			this.shared.users -= 1;
+			if (this.shared.users === 0 && sharedConnections.get(this.options.path) === this.shared) {
+				sharedConnections.delete(this.options.path);
+				(await this.shared.connection).close();
+			}
+		};
+		// An index rebuild in the background keeps its table and connection until it ends (n8n's process lives on).
+		const build = this.shared.indexBuilds.get(this.tableName);
+		if (build) void build.then(release);
+		else await release();
 	}
 }

@@ -6,7 +6,7 @@ import { rememberApprovedVersion } from '../../lib/approval/learning';
 import { renderUnavailablePage, withRetryAfter } from '../../lib/approval/pages';
 import { createOpenAIEmbedder } from '../../lib/embedding';
 import { defaultLanceDbPath, openStore, type StoreConfig } from '../../lib/stores';
-import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
+import { embedderConfig, MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
 import { approvalCredentials, type ApprovalCredentials } from './credentials';
 import { openDecisionStore, type OpenDecisionStore } from './decisionStore';
 import { readLocaleInWebhook, reviewRequestOf, sendPage, UNAVAILABLE_RETRY_SECONDS } from './http';
@@ -138,10 +138,5 @@ async function qdrantConfig(ctx: IWebhookFunctions, collection: string): Promise
 
 async function embedderFor(ctx: IWebhookFunctions) {
 	const credentials = await ctx.getCredentials(MODEL_CREDENTIAL);
-	return createOpenAIEmbedder({
-		baseURL: String(credentials.baseUrl ?? ''),
-		apiKey: (credentials.apiKey as string) || undefined,
-		model: String(credentials.embeddingModel ?? ''),
-		dimensions: Number(credentials.embeddingDimensions) || undefined,
-	});
+	return createOpenAIEmbedder(embedderConfig(credentials));
 }

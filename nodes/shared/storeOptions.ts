@@ -1,11 +1,12 @@
 import type {
+	ICredentialDataDecryptedObject,
 	IExecuteFunctions,
 	INodeCredentialDescription,
 	INodeExecutionData,
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { createOpenAIEmbedder } from '../../lib/embedding';
+import { createOpenAIEmbedder, type OpenAIEmbedderConfig } from '../../lib/embedding';
 import { isEmbeddingModelConfigured } from '../../lib/search';
 import { defaultLanceDbPath, openStore } from '../../lib/stores';
 import { parseKeywordLanguage } from '../../lib/textAnalysis';
@@ -227,12 +228,7 @@ export class KnowledgeBases {
 		if (!this.ctx.getNode().credentials?.[MODEL_CREDENTIAL]) return undefined;
 		const credentials = await this.ctx.getCredentials(MODEL_CREDENTIAL, itemIndex);
 		if (this.modelIsOptional(itemIndex) && !isEmbeddingModelConfigured(credentials)) return undefined;
-		const options = {
-			baseURL: String(credentials.baseUrl ?? ''),
-			apiKey: (credentials.apiKey as string) || undefined,
-			model: String(credentials.embeddingModel ?? ''),
-			dimensions: Number(credentials.embeddingDimensions) || undefined,
-		};
+		const options = embedderConfig(credentials);
 		const key = JSON.stringify(options);
 		let embedder = this.embedders.get(key);
 		if (!embedder) {
@@ -241,6 +237,23 @@ export class KnowledgeBases {
 		}
 		return embedder;
 	}
+}
+
+/**
+ * The embedder a Model credential describes. Limits left at 0 (or absent, in credentials saved before they
+ * existed) take the embedder's defaults.
+ */
+export function embedderConfig(credentials: ICredentialDataDecryptedObject): OpenAIEmbedderConfig {
+	const positive = (value: unknown) => (Number(value) > 0 ? Math.floor(Number(value)) : undefined);
+	return {
+		baseURL: String(credentials.baseUrl ?? ''),
+		apiKey: (credentials.apiKey as string) || undefined,
+		model: String(credentials.embeddingModel ?? ''),
+		dimensions: positive(credentials.embeddingDimensions),
+		batchSize: positive(credentials.embeddingBatchSize),
+		maxBatchTokens: positive(credentials.embeddingBatchBudget),
+		concurrency: positive(credentials.embeddingConcurrency),
+	};
 }
 
 /** An operation run item by item: its parameters and what it does for one item. */

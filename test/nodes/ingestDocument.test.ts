@@ -60,6 +60,20 @@ const search = (namespace: string, query: string) =>
 describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test server)', () => {
 	beforeEach(() => kb.server.reset());
 
+	it("takes the embedding request limits from the Model credential (texts, requests in flight)", async () => {
+		const many = Array.from({ length: 9 }, (_, index) => ({ id: 100 + index, title: `Note ${index}`, note: `Distinct note number ${index} about topic ${index * 7}` }));
+		kb.server.embeddingLatencyMs = 30;
+		const result = await runWorkflow(linearWorkflow(ingestText('limits')), {
+			nodeTypes,
+			credentials: { symbioticModelApi: { ...kb.modelCredentials.symbioticModelApi, embeddingBatchSize: 2, embeddingConcurrency: 1 } },
+			inputItems: noteItems(many),
+		});
+		expect(result.error).toBeUndefined();
+		const requests = kb.server.requestsTo('/embeddings');
+		expect(requests.map((request) => (request.body?.input as string[]).length)).toEqual([2, 2, 2, 2, 1]);
+		expect(kb.server.maxInFlight).toBe(1);
+	});
+
 	it('ingests text items into a store that Vector Search then finds them in', async () => {
 		const ingest = await run(ingestText('shop'), noteItems());
 		expect(ingest.error).toBeUndefined();

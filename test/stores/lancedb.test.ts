@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 
 import { defaultLanceDbPath, openStore } from '../../lib/stores';
 import { chunk, describeVectorStoreContract, topic } from './contract';
+import type { VectorStore } from '../../lib/types';
 
 let folder: string;
 let tableNumber = 0;
@@ -55,9 +56,11 @@ describe('LanceDB specifics', () => {
 		const lancedb = await import('@lancedb/lancedb');
 		const connection = await lancedb.connect(folder, { readConsistencyInterval: 0 });
 		const handle = await connection.openTable(table);
-		expect((await handle.listIndices()).map((index) => index.indexType)).toEqual(['FTS']);
+		const indexed = async () => Object.fromEntries((await handle.listIndices()).map((index) => [index.columns.join(), index.indexType]));
+		// Scalar indexes from the first write: lookups and the namespace pre-filter must not scan the table.
+		expect(await indexed()).toEqual({ keywords: 'FTS', namespace: 'Bitmap', id: 'BTree', sourceId: 'BTree', contentHash: 'BTree' });
 		await store.upsert(rows.slice(200));
-		expect((await handle.listIndices()).map((index) => index.indexType).sort()).toEqual(['FTS', 'IvfHnswSq']);
+		expect((await indexed()).vector).toBe('IvfHnswSq');
 		const late = chunk({ sourceId: 'late.md', text: 'Added after the index', vector: topic(7, dimension) });
 		await store.upsert([late]);
 		const hits = await store.search({ namespace: 'acme', mode: 'semantic', vector: topic(7, dimension), topK: 1 });
@@ -65,6 +68,58 @@ describe('LanceDB specifics', () => {
 		const target = await store.search({ namespace: 'acme', mode: 'semantic', vector: random(42), topK: 1 });
 		expect(target[0].chunk.metadata.sourceId).toBe('doc-42.md');
 		expect(target[0].score).toBeGreaterThan(0.98);
+		handle.close();
+		connection.close();
+		await store.close();
+	});
+
+	it('rebuilds a vector index grown into too many segments as one, in the background, and loses no row', async () => {
+		const table = 'segments';
+		const dimension = 8;
+		const store = await openStore({ kind: 'lancedb', path: folder, table, vectorIndexThreshold: 300 });
+		// openStore does not take the segment bound (not a user setting): open the class directly for it.
+		const { LanceDbStore } = await import('../../lib/stores/lancedb');
+		const segmented = new LanceDbStore({ path: folder, table, vectorIndexThreshold: 300, maxVectorIndexSegments: 2 });
+		const vector = (seed: number) => Array.from({ length: dimension }, (_, index) => Math.cos(seed * 3.7 + index * 1.3));
+		let written = 0;
+		const write = async (target: VectorStore, count: number) => {
+			const rows = Array.from({ length: count }, (_, offset) => chunk({ sourceId: `s-${written + offset}.md`, text: `Row ${written + offset}`, vector: vector(written + offset) }));
+			written += count;
+			await target.upsert(rows);
+		};
+		await write(store, 300);
+		const lancedb = await import('@lancedb/lancedb');
+		const connection = await lancedb.connect(folder, { readConsistencyInterval: 0 });
+		const handle = await connection.openTable(table);
+		const segments = async () => (await handle.indexStats('vector_idx'))?.numIndices ?? 0;
+		// Each optimisation (≥ 2,000 unindexed rows) adds a segment; past the bound the next write starts a rebuild.
+		for (let round = 0; round < 3; round++) await write(store, 2_000);
+		expect(await segments()).toBe(4);
+		await write(segmented, 10);
+		for (let waited = 0; (await segments()) > 1 && waited < 60_000; waited += 200) await new Promise((resolve) => setTimeout(resolve, 200));
+		expect(await segments()).toBe(1);
+		expect(await handle.countRows()).toBe(written);
+		const hits = await store.search({ namespace: 'acme', mode: 'semantic', vector: vector(written - 1), topK: 1 });
+		expect(hits[0].chunk.metadata.sourceId).toBe(`s-${written - 1}.md`);
+		handle.close();
+		connection.close();
+		await segmented.close();
+		await store.close();
+	}, 90_000);
+
+	it('deletes old table versions when it optimises, so compacted data does not pile up on disk', async () => {
+		const table = 'pruned';
+		const { LanceDbStore } = await import('../../lib/stores/lancedb');
+		const store = new LanceDbStore({ path: folder, table, versionRetentionMs: 0 });
+		const lancedb = await import('@lancedb/lancedb');
+		const connection = await lancedb.connect(folder, { readConsistencyInterval: 0 });
+		for (let batch = 0; batch < 5; batch++) {
+			await store.upsert(Array.from({ length: 500 }, (_, offset) => chunk({ sourceId: `p-${batch}-${offset}.md`, text: `Pruned row ${batch} ${offset}` })));
+		}
+		// Five writes and their index upkeep made more than a dozen versions; the optimisation at 2,000 rows kept only its own.
+		const handle = await connection.openTable(table);
+		expect((await handle.listVersions()).length).toBeLessThan(6);
+		expect(await handle.countRows()).toBe(2_500);
 		handle.close();
 		connection.close();
 		await store.close();
