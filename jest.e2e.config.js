@@ -5,7 +5,7 @@
  */
 module.exports = {
 	testEnvironment: 'node',
-	roots: ['<rootDir>/test/e2e'],
+	roots: ['<rootDir>/test/e2e', '<rootDir>/test/reliability'],
 	testMatch: ['**/*.e2e.test.ts'],
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],

@@ -36,6 +36,7 @@
  * - `failNext(n, { status: 429, retryAfter: 2 })` — error status with OpenAI's error JSON; `retryAfter` is sent
  *   as the Retry-After header verbatim (seconds or an HTTP date); `retryAfterMs` as `retry-after-ms`.
  * - `failNext(n, { reset: true })` — destroys the socket without answering (a connection error).
+ * - `failNext(n, { malformed: true })` — answers 200 with truncated JSON.
  * - `delayNext(n, ms)` — holds the answer for ms (for client timeouts; the request is still recorded).
  * Delays apply before failures, so a delayed request can also fail.
  *
@@ -136,6 +137,8 @@ export interface FailureSpec {
 	message?: string;
 	/** Destroy the socket instead of answering (connection error on the client). */
 	reset?: boolean;
+	/** Answer 200 with a body that is not JSON (a proxy's HTML page, a truncated answer). */
+	malformed?: boolean;
 	/** Only requests to this path (e.g. '/embeddings') consume the failure. */
 	path?: string;
 }
@@ -369,6 +372,12 @@ export class OpenAITestServer {
 			const failure = this.takeFault(this.failures, record.path);
 			if (failure?.reset) {
 				req.socket.destroy();
+				return;
+			}
+			if (failure?.malformed) {
+				record.status = 200;
+				res.writeHead(200, { 'content-type': 'application/json' });
+				res.end('{"object": "list", "data": [{"embedding": [0.1, 0.2');
 				return;
 			}
 			if (failure) {

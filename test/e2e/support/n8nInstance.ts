@@ -409,8 +409,13 @@ export class N8nInstance {
 		this.cookie = authCookie.split(';')[0];
 	}
 
-	/** Stops all processes (SIGTERM to each group, SIGKILL after 20 s). */
-	private async halt(): Promise<void> {
+	/** Kills every process at once, as a crash, a power cut or the OOM killer would: nothing can clean up. */
+	async crash(): Promise<void> {
+		await this.halt('SIGKILL');
+	}
+
+	/** Stops all processes (SIGTERM to each group, SIGKILL after 20 s; or `first` at once). */
+	private async halt(first: NodeJS.Signals = 'SIGTERM'): Promise<void> {
 		const running = this.processes.splice(0).reverse();
 		await Promise.all(
 			running.map(async (child) => {
@@ -423,7 +428,7 @@ export class N8nInstance {
 						// the group is already gone
 					}
 				};
-				signalGroup('SIGTERM');
+				signalGroup(first);
 				const killTimer = setTimeout(() => signalGroup('SIGKILL'), 20_000);
 				await exited;
 				clearTimeout(killTimer);
