@@ -45,8 +45,9 @@ export interface RetryOptions {
 	maxRetryAfterMs?: number;
 	onRetry?: (info: { attempt: number; delayMs: number; failure: AttemptFailure }) => void;
 	/**
-	 * True for a retryable failure the caller would rather handle itself than repeat as is (the embedder sends a
-	 * batch that timed out again in halves): it is thrown at once, through `toError`, without a retry.
+	 * Asked before each retry; true throws the failure at once, through `toError`, instead. For failures the
+	 * caller handles itself (the embedder sends a batch that timed out again in halves) or bounds more tightly
+	 * than `maxRetries` (the chat client retries a timeout once).
 	 */
 	giveUp?: (failure: AttemptFailure) => boolean;
 }

@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import { InputError, type Embedder } from '../types';
 import { countTokens } from '../tokens';
 import { ModelRequestError, withRetries, type AttemptFailure } from '../modelRetry';
+import { displayURL, redactSecrets, urlSecrets } from '../redact';
 
 export { ModelRequestError, withRetries, describeFailure, parseRetryAfter, backoffDelay } from '../modelRetry';
 export type { AttemptFailure, ModelFailureKind, RetryOptions } from '../modelRetry';
@@ -192,22 +193,12 @@ function positiveInteger(value: number | undefined, fallback: number, field: str
 	return resolved;
 }
 
-/** The base URL as shown in messages: no user-info, query or fragment, which could carry secrets. */
-function displayURL(baseURL: string): string {
-	try {
-		const url = new URL(baseURL);
-		return `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
-	} catch {
-		return baseURL;
-	}
-}
-
 export function createOpenAIEmbedder(config: OpenAIEmbedderConfig): OpenAIEmbedder {
 	if (!config.model?.trim()) throw new InputError('Choose an embedding model (e.g. text-embedding-3-small or nomic-embed-text).', 'model');
 	try {
 		new URL(config.baseURL);
 	} catch {
-		throw new InputError(`The base URL "${config.baseURL}" is not a valid URL; use e.g. https://api.openai.com/v1.`, 'baseURL');
+		throw new InputError(`The base URL "${displayURL(config.baseURL)}" is not a valid URL; use e.g. https://api.openai.com/v1.`, 'baseURL');
 	}
 	const batchSize = positiveInteger(config.batchSize, DEFAULT_EMBEDDING_BATCH_SIZE, 'batchSize');
 	const maxBatchTokens = positiveInteger(config.maxBatchTokens, DEFAULT_EMBEDDING_MAX_BATCH_TOKENS, 'maxBatchTokens');
@@ -233,7 +224,8 @@ export function createOpenAIEmbedder(config: OpenAIEmbedderConfig): OpenAIEmbedd
 	/** Errors of requests refused for their size, with what was too large. */
 	const refusedAsTooLarge = new WeakMap<Error, 'inputs' | 'tokens' | 'both'>();
 
-	const redact = (text: string) => (apiKey ? text.split(apiKey).join('***') : text);
+	const secrets = [...(apiKey ? [apiKey] : []), ...urlSecrets(config.baseURL)];
+	const redact = (text: string) => redactSecrets(text, secrets);
 
 	const toError = (failure: AttemptFailure, attempts: number): Error => {
 		const status = failure.status !== undefined ? `HTTP ${failure.status}: ` : '';

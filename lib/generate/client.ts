@@ -4,6 +4,7 @@
  */
 import OpenAI from 'openai';
 import { ModelRequestError, withRetries, type AttemptFailure } from '../modelRetry';
+import { displayURL, redactSecrets, urlSecrets } from '../redact';
 import { InputError } from '../types';
 import type { ChatMessage } from './prompt';
 
@@ -17,7 +18,10 @@ export interface ChatClientOptions {
 	model: string;
 	/** Per attempt (default 60 s). */
 	timeoutMs?: number;
-	/** Retries after the first attempt on 429, 5xx, timeouts and connection errors (default 3). */
+	/**
+	 * Retries after the first attempt on 429, 5xx, timeouts and connection errors (default 3); of these, at most
+	 * one retry per request follows a timeout (see MAX_TIMEOUT_RETRIES).
+	 */
 	maxRetries?: number;
 	/** First backoff delay, doubled per retry with jitter (default 500 ms). */
 	retryBaseDelayMs?: number;
@@ -70,6 +74,16 @@ function unsupportedParameter(failure: AttemptFailure): 'max_tokens' | 'response
 	return undefined;
 }
 
+/**
+ * Retries after a timeout, per `complete` call (parameter fallbacks included). A second timeout says the server
+ * is stuck, not unlucky, and retrying every timeout would hold an item (maxRetries + 1) × timeout, 4 minutes with
+ * the defaults. So a model that never answers fails an item after at most 2 × timeout plus one backoff step (at
+ * most `retryBaseDelayMs`, 500 ms by default): 2 min 0.5 s with the defaults (Generate's JSON repair, a second
+ * call, only follows an answer). 429, 5xx and refused connections are answers, not silence: they keep the full
+ * retry budget.
+ */
+const MAX_TIMEOUT_RETRIES = 1;
+
 /** Carries a failure out of `withRetries` unchanged, so `complete` can still fall back before wording it. */
 class FinalFailure extends Error {
 	constructor(
@@ -82,9 +96,9 @@ class FinalFailure extends Error {
 
 export function createChatClient(options: ChatClientOptions): ChatClient {
 	const baseURL = options.baseURL?.trim().replace(/\/+$/, '');
-	if (!baseURL || !/^https?:\/\/[^/]/i.test(baseURL)) {
+	if (!baseURL || !/^https?:\/\/[^/]/i.test(baseURL) || !URL.canParse(baseURL)) {
 		throw new InputError(
-			`Base URL "${options.baseURL ?? ''}" is not an http(s) URL; e.g. https://api.openai.com/v1 or http://localhost:11434/v1 for Ollama`,
+			`Base URL "${displayURL(options.baseURL ?? '')}" is not an http(s) URL; e.g. https://api.openai.com/v1 or http://localhost:11434/v1 for Ollama`,
 			'baseUrl',
 		);
 	}
@@ -106,8 +120,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 		// withRetries times each attempt with its own signal; the SDK's timeout is only a backstop.
 		timeout: timeoutMs + 1_000,
 	});
-	const redact = (text: string) => (apiKey ? text.split(apiKey).join('***') : text);
-	const at = `The model server at ${baseURL}`;
+	// Server and transport texts can quote the key or the URL they were sent (with its user:password@).
+	const secrets = [apiKey, ...urlSecrets(baseURL)];
+	const redact = (text: string) => redactSecrets(text, secrets);
+	const where = displayURL(baseURL);
+	const at = `The model server at ${where}`;
 
 	const describe = ({ failure, attempts }: FinalFailure): ModelRequestError => {
 		const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
@@ -125,7 +142,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 				);
 			case 'connection':
 				return new ModelRequestError(
-					`Could not connect to the model server at ${baseURL}${tries}: ${detail}. Check the base URL and that the server is running and reachable from n8n.`,
+					`Could not connect to the model server at ${where}${tries}: ${detail}. Check the base URL and that the server is running and reachable from n8n.`,
 					'connection',
 					undefined,
 					attempts,
@@ -140,7 +157,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 				);
 			case 'not_found':
 				return new ModelRequestError(
-					`Model "${model}" was not found at ${baseURL} (HTTP 404: ${detail}). Check the chat model name ` +
+					`Model "${model}" was not found at ${where} (HTTP 404: ${detail}). Check the chat model name ` +
 						'(for Ollama: run `ollama pull <model>`) and that the base URL ends with /v1.',
 					'not_found',
 					status,
@@ -159,6 +176,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 		let tokenLimitParameter: 'max_tokens' | 'max_completion_tokens' = 'max_tokens';
 		let responseFormat = request.responseFormat;
 		let attempts = 0;
+		let timeouts = 0;
 		const send = () =>
 			withRetries(
 				(attemptSignal) => {
@@ -169,7 +187,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 					if (responseFormat) body.response_format = responseFormat;
 					return sdk.chat.completions.create(body, { signal: attemptSignal });
 				},
-				{ maxRetries, timeoutMs, signal, baseDelayMs: options.retryBaseDelayMs, maxRetryAfterMs: options.maxRetryAfterMs },
+				{
+					maxRetries,
+					timeoutMs,
+					signal,
+					baseDelayMs: options.retryBaseDelayMs,
+					maxRetryAfterMs: options.maxRetryAfterMs,
+					giveUp: (failure) => failure.kind === 'timeout' && ++timeouts > MAX_TIMEOUT_RETRIES,
+				},
 				(failure) => new FinalFailure(failure, attempts),
 			);
 		for (;;) {

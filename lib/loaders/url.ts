@@ -1,9 +1,9 @@
 /**
  * Fetching web pages safely. undici is Node's own HTTP client; we give its connector a DNS `lookup` that
- * refuses non-public addresses, so the address checked is exactly the address connected to (a DNS-rebinding
- * host cannot answer "public" to a pre-check and "127.0.0.1" to the connection). Redirects are followed by
- * hand so every hop goes through the same checks, and the body is streamed so the size cap stops a download
- * as soon as it is exceeded.
+ * refuses non-public addresses (and cloud metadata services, even where non-public ones are allowed), so the
+ * address checked is exactly the address connected to (a DNS-rebinding host cannot answer "public" to a
+ * pre-check and "127.0.0.1" to the connection). Redirects are followed by hand so every hop goes through the
+ * same checks, and the body is streamed so the size cap stops a download as soon as it is exceeded.
  */
 import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
@@ -11,6 +11,7 @@ import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, type Dispatcher, request } from 'undici';
 
+import { decodeOrKeep, urlWithoutUserInfo } from '../redact';
 import { InputError, type LoadedDocument } from '../types';
 import { loadBinary } from './binary';
 import { detectType } from './detect';
@@ -48,17 +49,45 @@ const GENERIC_MIME = new Set(['', 'application/octet-stream', 'binary/octet-stre
 const RANGE_NAMES: Record<string, string> = {
 	loopback: 'loopback',
 	private: 'private',
-	linkLocal: 'link-local (cloud metadata)',
+	linkLocal: 'link-local',
 	uniqueLocal: 'unique-local',
 	unspecified: 'unspecified',
 	carrierGradeNat: 'carrier-grade NAT',
 };
 
-/** Raised inside DNS lookup; carries the refused address up through undici's connection errors. */
-class InternalAddressError extends Error {
-	constructor(readonly address: string, readonly rangeName: string) {
-		super(`refused ${rangeName} address ${address}`);
-		this.name = 'InternalAddressError';
+/**
+ * Cloud metadata services, by address. They hand the server's own credentials to whoever asks from inside, so
+ * they stay refused with Allow Internal Network on: whoever opens their intranet does not mean to open these.
+ * Only `allowMetadataAddresses` lets a URL reach them.
+ */
+const METADATA_SERVICES: Record<string, string> = {
+	'169.254.169.254': 'AWS, Azure, Google Cloud, Oracle Cloud, DigitalOcean, OpenStack',
+	'fd00:ec2::254': 'AWS, IPv6',
+	'169.254.170.2': 'AWS ECS task credentials',
+	'169.254.170.23': 'AWS EKS Pod Identity',
+	'fd00:ec2::23': 'AWS EKS Pod Identity, IPv6',
+	'fd20:ce::254': 'Google Cloud, IPv6',
+	'100.100.100.200': 'Alibaba Cloud',
+	'168.63.129.16': 'Azure WireServer',
+};
+/** Names that reach a metadata service on the cloud itself, whatever a DNS server elsewhere says. */
+const METADATA_HOST_NAMES: Record<string, string> = { 'metadata.google.internal': 'Google Cloud' };
+
+interface AddressPolicy {
+	allowInternal: boolean;
+	allowMetadata: boolean;
+}
+
+/** Why an address or host may not be connected to; raised inside DNS lookup, it travels up through undici's errors. */
+class RefusedAddressError extends Error {
+	constructor(
+		readonly address: string,
+		/** The metadata service reached, or, for other refusals, undefined. */
+		readonly metadataService: string | undefined,
+		readonly rangeName?: string,
+	) {
+		super(`refused ${metadataService ? `cloud metadata (${metadataService})` : rangeName} address ${address}`);
+		this.name = 'RefusedAddressError';
 	}
 }
 
@@ -68,17 +97,56 @@ function internalRange(address: string): string | undefined {
 	return range === 'unicast' ? undefined : (RANGE_NAMES[range] ?? `non-public (${range})`);
 }
 
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-	dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-		if (error) return callback(error, '', 0);
-		for (const { address } of addresses) {
-			const range = internalRange(address);
-			if (range) return callback(new InternalAddressError(address, range), '', 0);
+/** The metadata service an IP address reaches, if any; an IPv4 address written inside an IPv6 one counts too. */
+function metadataService(address: string): string | undefined {
+	// ipaddr.process turns IPv4-mapped addresses (::ffff:169.254.169.254) into IPv4 itself.
+	const parsed = ipaddr.process(address);
+	const forms = [parsed.toString()];
+	if (parsed instanceof ipaddr.IPv6) {
+		// IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d).
+		const { parts } = parsed;
+		const range = parsed.range();
+		if (range === 'rfc6145' || range === 'rfc6052' || parts.slice(0, 6).every((part) => part === 0)) {
+			forms.push([parts[6] >> 8, parts[6] & 0xff, parts[7] >> 8, parts[7] & 0xff].join('.'));
 		}
-		if (options.all) return (callback as unknown as (e: null, all: dns.LookupAddress[]) => void)(null, addresses);
-		return callback(null, addresses[0].address, addresses[0].family);
-	});
-};
+	}
+	return forms.map((form) => METADATA_SERVICES[form]).find(Boolean);
+}
+
+/** Why `policy` refuses the IP address, or undefined when it may be connected to. */
+function refusedAddress(address: string, policy: AddressPolicy): RefusedAddressError | undefined {
+	const service = metadataService(address);
+	if (service) return policy.allowMetadata ? undefined : new RefusedAddressError(address, service);
+	const range = policy.allowInternal ? undefined : internalRange(address);
+	return range ? new RefusedAddressError(address, undefined, range) : undefined;
+}
+
+/** A DNS lookup that refuses what `policy` refuses, so the address checked is the address connected to. */
+function guardedLookup(policy: AddressPolicy): LookupFunction {
+	return (hostname, options, callback) => {
+		dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+			if (error) return callback(error, '', 0);
+			for (const { address } of addresses) {
+				const refused = refusedAddress(address, policy);
+				if (refused) return callback(refused, '', 0);
+			}
+			if (options.all) return (callback as unknown as (e: null, all: dns.LookupAddress[]) => void)(null, addresses);
+			return callback(null, addresses[0].address, addresses[0].family);
+		});
+	};
+}
+
+/** Refuses what `policy` refuses of a URL's host before any connection: IP literals never reach the lookup. */
+function checkHost(url: URL, policy: AddressPolicy): void {
+	const host = url.hostname.replace(/^\[|\]$/g, '');
+	if (ipaddr.isValid(host)) {
+		const refused = refusedAddress(host, policy);
+		if (refused) throw refused;
+		return;
+	}
+	const service = METADATA_HOST_NAMES[host.replace(/\.+$/, '')];
+	if (service && !policy.allowMetadata) throw new RefusedAddressError(host, service);
+}
 
 function findCause<T extends Error>(error: unknown, type: new (...args: never[]) => T): T | undefined {
 	for (let current = error; current instanceof Error; current = current.cause) {
@@ -103,7 +171,16 @@ export interface FetchedResource {
 	mimeType: string;
 }
 
-interface FetchOptions extends UrlLoadOptions {
+export interface UrlFetchOptions extends UrlLoadOptions {
+	/**
+	 * Allow the cloud metadata services (169.254.169.254, fd00:ec2::254, metadata.google.internal, 100.100.100.200,
+	 * 169.254.170.2…), which hand out the server's own credentials. Independent of `allowInternalNetwork`, which
+	 * never opens them. Default false.
+	 */
+	allowMetadataAddresses?: boolean;
+}
+
+interface FetchOptions extends UrlFetchOptions {
 	/** Checks the response's content type before its body is read; throws to refuse it. */
 	acceptContentType?: (mimeType: string, url: string) => void;
 }
@@ -113,20 +190,11 @@ interface FetchOptions extends UrlLoadOptions {
  * citations. A text is otherwise kept exactly as typed (not normalised), so source IDs stay what they were.
  */
 export function withoutCredentials(url: string | URL): string {
-	if (typeof url === 'string') return url.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#\\]*@/i, '$1');
+	if (typeof url === 'string') return urlWithoutUserInfo(url);
 	const clean = new URL(url.href);
 	clean.username = '';
 	clean.password = '';
 	return clean.href;
-}
-
-/** Percent-decodes a URL part; a malformed escape such as `%E0%A4%A` is kept as written rather than fatal. */
-function decodeOrKeep(text: string): string {
-	try {
-		return decodeURIComponent(text);
-	} catch {
-		return text;
-	}
 }
 
 /** The Basic authorization header for credentials written into a URL, which undici does not send by itself. */
@@ -136,7 +204,13 @@ function basicAuthorization(url: URL): string | undefined {
 	return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
 }
 
-function internalAddressMessage(url: string, error: InternalAddressError): string {
+function refusedAddressMessage(url: string, error: RefusedAddressError): string {
+	if (error.metadataService) {
+		return (
+			`${url} leads to a cloud metadata service (${error.address}: ${error.metadataService}), which hands out this server's ` +
+			"credentials; 'Allow Internal Network' does not open it. Enable 'Allow Cloud Metadata Addresses' only if reading it is intended."
+		);
+	}
 	return `${url} resolves to a ${error.rangeName} address ${error.address}; enable 'Allow Internal Network' to fetch it.`;
 }
 
@@ -162,16 +236,19 @@ async function readCapped(body: ResponseBody, url: string, maxBytes: number): Pr
 	return Buffer.concat(parts);
 }
 
-/** GETs a URL with the timeout, size cap, redirect cap and internal-network guard of `UrlLoadOptions`. */
+/** GETs a URL with the timeout, size cap, redirect cap and address guards of `UrlFetchOptions`. */
 export async function fetchResource(url: string, options: FetchOptions = {}): Promise<FetchedResource> {
 	const timeoutMs = options.timeoutMs ?? DEFAULT_URL_TIMEOUT_MS;
 	const maxBytes = options.maxBytes ?? DEFAULT_URL_MAX_BYTES;
 	const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
-	const allowInternal = options.allowInternalNetwork ?? false;
+	const policy: AddressPolicy = {
+		allowInternal: options.allowInternalNetwork ?? false,
+		allowMetadata: options.allowMetadataAddresses ?? false,
+	};
 	const timeout = AbortSignal.timeout(timeoutMs);
 	const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
 	const agent = new Agent({
-		connect: { timeout: timeoutMs, ...(allowInternal ? {} : { lookup: guardedLookup }) },
+		connect: { timeout: timeoutMs, ...(policy.allowInternal && policy.allowMetadata ? {} : { lookup: guardedLookup(policy) }) },
 		headersTimeout: timeoutMs,
 		bodyTimeout: timeoutMs,
 	});
@@ -183,18 +260,16 @@ export async function fetchResource(url: string, options: FetchOptions = {}): Pr
 	}
 	// Credentials written into the URL are sent as a header, and only to the origin they were written for.
 	const authorization = basicAuthorization(requested);
-	let current = new URL(withoutCredentials(requested));
+	const first = new URL(withoutCredentials(requested));
+	let current = first;
+	/** The URL a refusal names: after a redirect, also the URL asked for, which the user knows. */
+	const refusedUrl = () => (current === first ? current.href : `${current.href} (redirected from ${first.href})`);
 	try {
 		for (let redirects = 0; ; redirects++) {
 			if (current.protocol !== 'http:' && current.protocol !== 'https:') {
 				throw new InputError(`${current.href} uses ${current.protocol.replace(':', '')}; only http and https URLs can be fetched.`, 'url');
 			}
-			// IP literals never reach the DNS lookup, so they are checked here.
-			const host = current.hostname.replace(/^\[|\]$/g, '');
-			if (!allowInternal && ipaddr.isValid(host)) {
-				const range = internalRange(host);
-				if (range) throw new InputError(internalAddressMessage(current.href, new InternalAddressError(host, range)), 'url');
-			}
+			checkHost(current, policy);
 			const sameOrigin = current.origin === requested.origin;
 			const response = await request(current, {
 				method: 'GET',
@@ -237,8 +312,8 @@ export async function fetchResource(url: string, options: FetchOptions = {}): Pr
 		}
 	} catch (error) {
 		if (error instanceof InputError) throw error;
-		const internal = findCause(error, InternalAddressError);
-		if (internal) throw new InputError(internalAddressMessage(current.href, internal), 'url');
+		const refused = findCause(error, RefusedAddressError);
+		if (refused) throw new InputError(refusedAddressMessage(refusedUrl(), refused), 'url');
 		if (timeout.aborted) throw new InputError(`${current.href} timed out after ${timeoutMs / 1000} s; the server is too slow or unreachable.`, 'url');
 		if (options.signal?.aborted) throw new InputError(`Fetching ${current.href} was cancelled.`, 'url');
 		const code = findCode(error);
@@ -272,7 +347,7 @@ function fileNameOf(url: string): string | undefined {
  * when the server adds redirects); `url` is the page's canonical URL, else the final URL after redirects.
  * Neither keeps `user:password@` from the URL.
  */
-export async function loadUrl(url: string, options: UrlLoadOptions = {}): Promise<LoadedDocument> {
+export async function loadUrl(url: string, options: UrlFetchOptions = {}): Promise<LoadedDocument> {
 	const allowed = options.allowedContentTypes ?? ALL_CONTENT_KINDS;
 	const resource = await fetchResource(url, { ...options, acceptContentType: refuseUnlessAllowed(allowed) });
 	const fileName = fileNameOf(resource.finalUrl);

@@ -22,6 +22,7 @@ import {
 	DEFAULT_CONNECT_TIMEOUT_MS,
 	describeEndpoint,
 	explainRedisFailure,
+	redisPasswords,
 } from './redisConnection';
 import type { RedisClient, RedisConnectionConfig } from './redisConnection';
 import type {
@@ -147,11 +148,15 @@ export class RedisMemoryBackend implements MemoryBackend {
 		this.scripts = client as RedisClient & MemoryScripts;
 	}
 
-	/** Connects (failing fast with a clear MemoryConnectionError) and returns a ready backend. */
+	/**
+	 * Checks the settings, then connects (failing fast with a clear MemoryConnectionError) and returns a ready
+	 * backend. Settings come first: a connection opened for settings that then fail would never be closed.
+	 */
 	static async connect(config: RedisConnectionConfig, options: Omit<RedisMemoryOptions, 'endpoint' | 'connectTimeoutMs'> = {}) {
+		const settings = { keyPrefix: checkKeyPrefix(options.keyPrefix), retention: checkRetention(options.retention) };
 		const client = await createRedisClient(config);
 		return new RedisMemoryBackend(client, {
-			...options,
+			...settings,
 			endpoint: describeEndpoint(config),
 			connectTimeoutMs: config.connectTimeoutMs,
 		});
@@ -281,7 +286,10 @@ export class RedisMemoryBackend implements MemoryBackend {
 				);
 			}
 			if (error instanceof InputError) throw error;
-			throw new MemoryConnectionError(explainRedisFailure(error as Error, this.endpoint, this.connectTimeoutMs), this.endpoint);
+			throw new MemoryConnectionError(
+				explainRedisFailure(error as Error, this.endpoint, this.connectTimeoutMs, redisPasswords(this.client)),
+				this.endpoint,
+			);
 		}
 	}
 }

@@ -7,6 +7,7 @@
  */
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
+import { redactSecrets } from '../redact';
 import { InputError } from '../types';
 import { MemoryConnectionError } from './types';
 
@@ -28,7 +29,7 @@ export interface RedisConnectionConfig {
 	tls?: boolean;
 	/** Accept self-signed server certificates (TLS only). */
 	allowSelfSigned?: boolean;
-	/** Default 5000. */
+	/** Whole connect, handshake and ready check included: the first connection fails after this long. Default 5000. */
 	connectTimeoutMs?: number;
 	/** A command without an answer in this time fails. Default 10000. */
 	commandTimeoutMs?: number;
@@ -61,7 +62,9 @@ export function parseEndpoints(list: string, defaultPort: number, field: string)
 		const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(entry);
 		const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
 		if (!match || port < 1 || port > 65535) {
-			throw new InputError(`${field}: "${entry}" is not host:port (for example redis-1:6379)`, field);
+			// An entry typed as user:password@host:port must not show its password.
+			const shown = entry.replace(/^.*@/s, '***@');
+			throw new InputError(`${field}: "${shown}" is not host:port (for example redis-1:6379)`, field);
 		}
 		return { host: match[1] ?? match[2], port };
 	});
@@ -135,8 +138,26 @@ export function toRedisOptions(config: RedisConnectionConfig): RedisOptions {
 	};
 }
 
-/** Turns a low-level failure into a sentence naming the endpoint, the cause and what to do. */
-export function explainRedisFailure(error: Error & { code?: string }, endpoint: string, connectTimeoutMs: number): string {
+/** The passwords a client was given, which its failures must never show. */
+export function redisPasswords(client: RedisClient): Array<string | undefined> {
+	const options = client instanceof Cluster ? client.options.redisOptions : client.options;
+	return [options?.password, options?.sentinelPassword];
+}
+
+/**
+ * Turns a low-level failure into a sentence naming the endpoint, the cause and what to do, without `passwords`
+ * (Redis and Node never echo them; this is a safety net).
+ */
+export function explainRedisFailure(
+	error: Error & { code?: string },
+	endpoint: string,
+	connectTimeoutMs: number,
+	passwords: Array<string | undefined>,
+): string {
+	return redactSecrets(wordRedisFailure(error, endpoint, connectTimeoutMs), passwords);
+}
+
+function wordRedisFailure(error: Error & { code?: string }, endpoint: string, connectTimeoutMs: number): string {
 	const cause = error.message;
 	const code = error.code ?? /\b(E[A-Z]+)\b/.exec(cause)?.[1];
 	if (/WRONGPASS|invalid password|invalid username-password/i.test(cause)) {
@@ -164,11 +185,6 @@ export function explainRedisFailure(error: Error & { code?: string }, endpoint: 
 	return `Could not use Redis at ${endpoint}: ${cause}. Check the Symbiotic Redis credential and that Redis is running`;
 }
 
-function removeSecret(message: string, secret: string | undefined): string {
-	// Short secrets would match ordinary words; Redis and Node never echo passwords, this is a safety net.
-	return secret && secret.length >= 4 ? message.split(secret).join('***') : message;
-}
-
 /**
  * Arms the per-command timeout once the connection is ready. Set from the start, it would also time the
  * handshake commands, whose timers ioredis leaves running after a failed connect (keeping the process alive);
@@ -185,8 +201,8 @@ function enableCommandTimeout(client: RedisClient, commandTimeoutMs: number): vo
 }
 
 /**
- * Creates a client and waits until it is ready. Fails with a MemoryConnectionError within the connect
- * timeout (plus a small margin for the ready check), and leaves no reconnect loop running behind it.
+ * Creates a client and waits until it is ready. Fails with a MemoryConnectionError when the connect timeout
+ * ends (or sooner, with the cause), and leaves no reconnect loop running behind it.
  */
 export async function createRedisClient(config: RedisConnectionConfig): Promise<RedisClient> {
 	const endpoint = describeEndpoint(config);
@@ -212,9 +228,11 @@ export async function createRedisClient(config: RedisConnectionConfig): Promise<
 	client.on('error', noteCause);
 	client.on('node error', noteCause);
 
+	// One deadline for the whole way to "ready", at exactly the time the message states. ioredis's own
+	// connectTimeout covers only the TCP connect: a server that accepts and never answers meets this timer.
 	let timer: NodeJS.Timeout | undefined;
 	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), connectTimeoutMs + 1000);
+		timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), connectTimeoutMs);
 	});
 	try {
 		await Promise.race([client.connect(), timeout]);
@@ -222,10 +240,7 @@ export async function createRedisClient(config: RedisConnectionConfig): Promise<
 		return client;
 	} catch (error) {
 		client.disconnect();
-		throw new MemoryConnectionError(
-			removeSecret(explainRedisFailure(cause ?? (error as Error), endpoint, connectTimeoutMs), options.password),
-			endpoint,
-		);
+		throw new MemoryConnectionError(explainRedisFailure(cause ?? (error as Error), endpoint, connectTimeoutMs, redisPasswords(client)), endpoint);
 	} finally {
 		clearTimeout(timer);
 	}

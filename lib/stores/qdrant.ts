@@ -10,6 +10,7 @@
  */
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 
+import { displayURL, redactSecrets, urlSecrets } from '../redact';
 import { InputError } from '../types';
 import type {
 	Chunk,
@@ -220,7 +221,7 @@ export class QdrantStore implements VectorStore {
 			url = new URL(options.url);
 			if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
 		} catch {
-			throw new InputError(`The Qdrant URL "${options.url}" is not valid: use http(s)://host:6333.`, 'url');
+			throw new InputError(`The Qdrant URL "${displayURL(options.url)}" is not valid: use http(s)://host:6333.`, 'url');
 		}
 		this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 		this.keywordLanguage = options.keywordLanguage ?? 'auto';
@@ -269,8 +270,8 @@ export class QdrantStore implements VectorStore {
 			const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
 			message = `Could not reach Qdrant at ${where}: ${cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error)}`;
 		}
-		if (this.options.apiKey) message = message.split(this.options.apiKey).join('***');
-		return new Error(message);
+		// Server and transport texts may quote the key, or the URL with its user:password@ or query.
+		return new Error(redactSecrets(message, [this.options.apiKey, ...urlSecrets(this.options.url)]));
 	}
 
 	/** The collection's dense dimension (0 = keyword-only), or undefined when it does not exist yet. */

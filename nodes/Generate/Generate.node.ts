@@ -156,7 +156,7 @@ export class Generate implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0, maxValue: 10 },
 						default: 3,
-						description: 'Retries on rate limits, server errors, timeouts and lost connections, with growing waits',
+						description: 'Retries on rate limits, server errors and lost connections, with growing waits; a timeout is retried once at most',
 					},
 					{
 						displayName: 'Model',
@@ -186,7 +186,8 @@ export class Generate implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 1 },
 						default: 60,
-						description: 'Longest wait for one answer from the model',
+						description:
+							'Longest wait for one answer from the model. One retry follows a timeout, so a model that never answers fails the item after about twice this.',
 					},
 					{
 						displayName: 'Tone',

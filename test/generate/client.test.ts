@@ -102,6 +102,47 @@ describe('createChatClient', () => {
 		expect(result.attempts).toBe(2);
 	});
 
+	describe('against a model that does not answer', () => {
+		const TIMEOUT_MS = 300;
+		const BACKOFF_MS = 50;
+		const hanging = () => client({ timeoutMs: TIMEOUT_MS, maxRetries: 3, retryBaseDelayMs: BACKOFF_MS });
+		/** A reply that comes far too late; unref'd, so it cannot hold the test run open. */
+		const late = () => new Promise<string>((resolve) => setTimeout(() => resolve('late'), 10_000).unref());
+
+		it('retries a timeout once, then fails: at most twice the timeout and one backoff step', async () => {
+			server.delayNext(10, 10_000);
+			const started = Date.now();
+			const error = await failure(ask(hanging()));
+			const elapsed = Date.now() - started;
+			expect(error.kind).toBe('timeout');
+			expect(error.message).toBe(
+				`The model server at ${server.url} did not answer within ${TIMEOUT_MS} ms after 2 attempts. Raise the timeout, use a smaller model, or check that the server is not overloaded.`,
+			);
+			expect(server.count('/chat/completions')).toBe(2);
+			expect(elapsed).toBeGreaterThanOrEqual(2 * TIMEOUT_MS);
+			expect(elapsed).toBeLessThan(2 * TIMEOUT_MS + BACKOFF_MS + 250);
+		});
+
+		it('keeps the full retry budget for other failures after a timeout', async () => {
+			server.delayNext(1, 10_000);
+			server.failNext(2, { status: 503 });
+			const result = await ask(hanging());
+			expect(result.attempts).toBe(4);
+			expect(server.requestsTo('/chat/completions').map((request) => request.status)).toEqual([undefined, 503, 503, 200]);
+		});
+
+		it('counts timeouts across the parameter fallbacks of one request', async () => {
+			// Timeout, then a 400 that switches to max_completion_tokens, then a timeout again: the request is over.
+			server.delayNext(1, 10_000);
+			server.failNext(1, { status: 400, message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead." });
+			server.setChatResponder(late);
+			const error = await failure(ask(hanging()));
+			expect(error.kind).toBe('timeout');
+			expect(error.attempts).toBe(3);
+			expect(server.requestsTo('/chat/completions').map((request) => request.body.max_completion_tokens)).toEqual([undefined, undefined, 50]);
+		});
+	});
+
 	it('does not retry a refused key and never shows the key', async () => {
 		server.failNext(1, { status: 401, message: `Incorrect API key provided: ${API_KEY}` });
 		const error = await failure(ask());

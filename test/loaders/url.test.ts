@@ -1,3 +1,4 @@
+import dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -96,6 +97,8 @@ const routes: Record<string, Handler> = {
 	},
 	'/private-moved': (_, response) => response.writeHead(302, { location: '/private' }).end(),
 	'/to-other-origin': (_, response) => response.writeHead(302, { location: `${otherBase}/elsewhere` }).end(),
+	'/redirect-to': (request, response) =>
+		response.writeHead(302, { location: new URL(request.url ?? '/', 'http://localhost').searchParams.get('url') ?? '/' }).end(),
 };
 
 beforeAll(async () => {
@@ -201,9 +204,91 @@ describe('loadUrl', () => {
 		const port = (server.address() as AddressInfo).port;
 		const named = await urlError(loadUrl(`http://localhost:${port}/page`));
 		expect(named).toMatch(new RegExp(`^http://localhost:${port}/page resolves to a loopback address (127\\.0\\.0\\.1|::1); enable 'Allow Internal Network' to fetch it\\.$`));
-		const metadata = await urlError(loadUrl('http://169.254.169.254/latest/meta-data/'));
-		expect(metadata).toMatch(/resolves to a link-local \(cloud metadata\) address 169\.254\.169\.254/);
+		const linkLocal = await urlError(loadUrl('http://169.254.1.1/'));
+		expect(linkLocal).toBe("http://169.254.1.1/ resolves to a link-local address 169.254.1.1; enable 'Allow Internal Network' to fetch it.");
 		expect(userAgents.length).toBe(requestsBefore);
+	});
+
+	describe('cloud metadata services', () => {
+		const refusal = (url: string, address: string, service: string) =>
+			`${url} leads to a cloud metadata service (${address}: ${service}), which hands out this server's credentials; ` +
+			"'Allow Internal Network' does not open it. Enable 'Allow Cloud Metadata Addresses' only if reading it is intended.";
+		const AWS_AND_OTHERS = 'AWS, Azure, Google Cloud, Oracle Cloud, DigitalOcean, OpenStack';
+		/** [URL, the address or name as the message shows it, the service]. */
+		const targets: Array<[string, string, string]> = [
+			['http://169.254.169.254/latest/meta-data/iam/security-credentials/', '169.254.169.254', AWS_AND_OTHERS],
+			['http://[fd00:ec2::254]/latest/meta-data/', 'fd00:ec2::254', 'AWS, IPv6'],
+			['http://metadata.google.internal/computeMetadata/v1/', 'metadata.google.internal', 'Google Cloud'],
+			['http://METADATA.google.internal./computeMetadata/v1/', 'metadata.google.internal.', 'Google Cloud'],
+			['http://100.100.100.200/latest/meta-data/', '100.100.100.200', 'Alibaba Cloud'],
+			['http://169.254.170.2/v2/credentials/', '169.254.170.2', 'AWS ECS task credentials'],
+			// IPv4-mapped IPv6, as typed and as the URL parser writes it; and a number the parser turns into dotted form.
+			['http://[::ffff:169.254.169.254]/latest/', '::ffff:a9fe:a9fe', AWS_AND_OTHERS],
+			['http://[::ffff:a9fe:a9fe]/latest/', '::ffff:a9fe:a9fe', AWS_AND_OTHERS],
+			['http://[::ffff:100.100.100.200]/', '::ffff:6464:64c8', 'Alibaba Cloud'],
+			['http://[64:ff9b::a9fe:a9fe]/', '64:ff9b::a9fe:a9fe', AWS_AND_OTHERS],
+			['http://2852039166/latest/', '169.254.169.254', AWS_AND_OTHERS],
+		];
+		let lookup: jest.SpyInstance;
+		beforeEach(() => {
+			const realLookup = dns.lookup.bind(dns) as (...args: unknown[]) => void;
+			// Stand-ins for DNS names an attacker controls, pointing at metadata services. "mixed" answers our local
+			// server first: a connection, if allowed, goes there and never to the metadata address.
+			const fakeRecords: Record<string, dns.LookupAddress[]> = {
+				'imds.attacker.test': [{ address: '169.254.169.254', family: 4 }],
+				'mapped.attacker.test': [{ address: '::ffff:169.254.169.254', family: 6 }],
+				'alibaba.attacker.test': [{ address: '100.100.100.200', family: 4 }],
+				'mixed.attacker.test': [
+					{ address: '127.0.0.1', family: 4 },
+					{ address: '169.254.169.254', family: 4 },
+				],
+			};
+			lookup = jest.spyOn(dns, 'lookup').mockImplementation(((hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
+				const records = fakeRecords[hostname];
+				if (!records) return realLookup(hostname, options, callback);
+				if (options.all) return process.nextTick(callback, null, records);
+				return process.nextTick(callback, null, records[0].address, records[0].family);
+			}) as unknown as typeof dns.lookup);
+		});
+		afterEach(() => lookup.mockRestore());
+
+		it.each(targets)('refuses %s, with or without Allow Internal Network', async (url, address, service) => {
+			const requestsBefore = userAgents.length;
+			expect(await urlError(loadUrl(url))).toBe(refusal(new URL(url).href, address, service));
+			expect(await urlError(loadUrl(url, internal))).toBe(refusal(new URL(url).href, address, service));
+			expect(userAgents.length).toBe(requestsBefore);
+		});
+
+		it.each(targets)('refuses a redirect to %s with Allow Internal Network', async (url, address, service) => {
+			const start = new URL(`${base}/redirect-to?url=${encodeURIComponent(url)}`).href;
+			const requestsBefore = userAgents.length;
+			expect(await urlError(loadUrl(start, internal))).toBe(refusal(`${new URL(url).href} (redirected from ${start})`, address, service));
+			expect(userAgents.length).toBe(requestsBefore + 1);
+		});
+
+		it('refuses names that resolve to a metadata address, asked for directly or reached by a redirect', async () => {
+			for (const [name, address, service] of [
+				['imds.attacker.test', '169.254.169.254', AWS_AND_OTHERS],
+				['mapped.attacker.test', '::ffff:169.254.169.254', AWS_AND_OTHERS],
+				['alibaba.attacker.test', '100.100.100.200', 'Alibaba Cloud'],
+			]) {
+				const url = `http://${name}/latest/meta-data/`;
+				expect(await urlError(loadUrl(url, internal))).toBe(refusal(url, address, service));
+				const start = new URL(`${base}/redirect-to?url=${encodeURIComponent(url)}`).href;
+				expect(await urlError(loadUrl(start, internal))).toBe(refusal(`${url} (redirected from ${start})`, address, service));
+			}
+			expect(lookup).toHaveBeenCalledWith('imds.attacker.test', expect.anything(), expect.any(Function));
+		});
+
+		it('lets a name with a metadata address through only with allowMetadataAddresses, which opens nothing else', async () => {
+			const mixed = `http://mixed.attacker.test:${(server.address() as AddressInfo).port}/page`;
+			expect(await urlError(loadUrl(mixed, internal))).toBe(refusal(mixed, '169.254.169.254', AWS_AND_OTHERS));
+			const document = await loadUrl(mixed, { ...internal, allowMetadataAddresses: true });
+			expect(document.title).toBe('Cold Brew at Home: A Complete Guide');
+			expect(await urlError(loadUrl(`${base}/page`, { allowMetadataAddresses: true }))).toBe(
+				`${base}/page resolves to a loopback address 127.0.0.1; enable 'Allow Internal Network' to fetch it.`,
+			);
+		});
 	});
 
 	it('refuses IPv6 loopback literals before connecting', async () => {

@@ -5,9 +5,10 @@
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { createRedisClient, MemoryConnectionError, RedisMemoryBackend } from '../../lib/memory';
-import type { RedisConnectionConfig } from '../../lib/memory';
+import type { RedisConnectionConfig, RedisMemoryOptions } from '../../lib/memory';
+import { InputError } from '../../lib/types';
 import { describeMemoryBehaviour } from './memoryBehaviour';
-import { freePort, startRedisServer } from './redisServer';
+import { connectionCounts, freePort, startRedisServer } from './redisServer';
 import type { RedisServerProcess } from './redisServer';
 
 const LOCAL_REDIS = { host: '127.0.0.1', port: 6379 };
@@ -122,6 +123,36 @@ describe('RedisMemoryBackend on 127.0.0.1:6379', () => {
 	});
 });
 
+describe('settings checked before connecting', () => {
+	// A server of its own: its client count is this test's alone.
+	let server: RedisServerProcess;
+	let observer: Redis;
+	beforeAll(async () => {
+		server = await startRedisServer();
+		observer = new Redis({ host: '127.0.0.1', port: server.port });
+	});
+	afterAll(async () => {
+		observer.disconnect();
+		await server.stop();
+	});
+
+	it('opens no connection for an invalid key prefix or retention, however often it is tried', async () => {
+		const invalid: RedisMemoryOptions[] = [
+			{ keyPrefix: 'has space' },
+			{ keyPrefix: 'glob*' },
+			{ retention: { ttlMs: -1 } },
+			{ retention: { maxMessages: 1.5 } },
+		];
+		const before = await connectionCounts(observer);
+		for (let round = 0; round < 25; round++) {
+			for (const options of invalid) {
+				await expect(RedisMemoryBackend.connect({ host: '127.0.0.1', port: server.port }, options)).rejects.toBeInstanceOf(InputError);
+			}
+		}
+		expect(await connectionCounts(observer)).toEqual(before);
+	});
+});
+
 describe('Redis connection failures', () => {
 	it('fails fast naming host:port when nothing listens', async () => {
 		const port = await freePort();
@@ -133,21 +164,34 @@ describe('Redis connection failures', () => {
 		expect(ms).toBeLessThan(1000);
 	});
 
-	it('gives up within the connect timeout when the server never answers', async () => {
+	// The message promises a time: the failure must come then, not a second later (as it once did).
+	const CONNECT_TIMEOUT_MS = 1000;
+	const TIMER_MARGIN_MS = 250;
+
+	it('gives up when the connect timeout ends, when the server accepts but never answers', async () => {
 		const sockets: net.Socket[] = [];
 		const silent = net.createServer((socket) => sockets.push(socket));
 		await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
 		const { port } = silent.address() as net.AddressInfo;
 		try {
-			const { error, ms } = await timed(createRedisClient({ host: '127.0.0.1', port, connectTimeoutMs: 500 }));
+			const { error, ms } = await timed(createRedisClient({ host: '127.0.0.1', port, connectTimeoutMs: CONNECT_TIMEOUT_MS }));
 			expect(error.message).toBe(
-				`Could not connect to Redis at 127.0.0.1:${port}: no answer within 500 ms. Check host, port, firewall and TLS settings`,
+				`Could not connect to Redis at 127.0.0.1:${port}: no answer within ${CONNECT_TIMEOUT_MS} ms. Check host, port, firewall and TLS settings`,
 			);
-			expect(ms).toBeLessThan(2500);
+			expect(ms).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 5);
+			expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + TIMER_MARGIN_MS);
 		} finally {
 			sockets.forEach((socket) => socket.destroy());
 			silent.close();
 		}
+	});
+
+	it('gives up when the connect timeout ends, when the address never answers the TCP handshake', async () => {
+		// TEST-NET-1 (RFC 5737) is never routed: packets vanish, or the network says at once that it cannot reach it.
+		const { error, ms } = await timed(RedisMemoryBackend.connect({ host: '192.0.2.1', port: 6379, connectTimeoutMs: CONNECT_TIMEOUT_MS }));
+		expect(error).toBeInstanceOf(MemoryConnectionError);
+		expect(error.message).toMatch(/^Could not (connect to|use) Redis at 192\.0\.2\.1:6379: /);
+		expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + TIMER_MARGIN_MS);
 	});
 
 	describe('against a password-protected server', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseEndpoints, RedisMemoryBackend } from '../../lib/memory';
 import { describeEndpoint, toRedisOptions } from '../../lib/memory/redisConnection';
+import { InputError } from '../../lib/types';
 import { freePort, startRedisServer } from './redisServer';
 import type { RedisServerProcess } from './redisServer';
 
@@ -34,6 +35,12 @@ describe('connection settings', () => {
 		]);
 		expect(() => parseEndpoints(' ', 26379, 'Sentinels')).toThrow('Sentinels is empty: give at least one host:port');
 		expect(() => parseEndpoints('a:99999', 6379, 'Cluster Nodes')).toThrow('"a:99999" is not host:port');
+	});
+
+	it('does not show the password of an entry typed with user:password@', () => {
+		expect(() => parseEndpoints('default:hunter2-pw@redis-1:6379', 6379, 'Cluster Nodes')).toThrow(
+			new InputError('Cluster Nodes: "***@redis-1:6379" is not host:port (for example redis-1:6379)', 'Cluster Nodes'),
+		);
 	});
 });
 

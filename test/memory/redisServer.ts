@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 
 export interface RedisServerProcess {
 	port: number;
@@ -59,4 +60,11 @@ export async function startRedisServer(extraArgs: string[] = [], configFile?: st
 			rmSync(dir, { recursive: true, force: true });
 		},
 	};
+}
+
+/** What a server says about its clients (INFO): connections open now, and connections ever accepted. */
+export async function connectionCounts(client: Redis): Promise<{ connected: number; accepted: number }> {
+	const info = await client.info();
+	const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
+	return { connected: field('connected_clients'), accepted: field('total_connections_received') };
 }

@@ -126,6 +126,20 @@ describe('Generate node', () => {
 		expect(typed.outputs.Generate[0][0].json).toMatchObject({ text: 'Nous revenons vers vous très vite.', customerText: 'Nous revenons vers vous très vite.' });
 	});
 
+	it('fails an item on a model that never answers after twice the timeout and one backoff step, whatever Max Retries says', async () => {
+		server.delayNext(10, 10_000);
+		const started = Date.now();
+		const result = await run({ parameters: { prompt: '={{ $json.query }}', options: { timeoutSeconds: 1, maxRetries: 3 } } }, [{ json: searchItem }]);
+		const elapsed = Date.now() - started;
+		expect(result.error?.message).toBe(
+			`The model server at ${server.url} did not answer within 1000 ms after 2 attempts. Raise the timeout, use a smaller model, or check that the server is not overloaded.`,
+		);
+		expect(server.count('/chat/completions')).toBe(2);
+		// Default first backoff step: at most 500 ms.
+		expect(elapsed).toBeGreaterThanOrEqual(2_000);
+		expect(elapsed).toBeLessThan(2_000 + 500 + 500);
+	});
+
 	it('turns a failing item into an error item with Continue On Fail, and stops without it', async () => {
 		const items = [{ json: searchItem }, { json: { ...searchItem, query: '' } }];
 		server.setChatResponder(() => 'Free above 50 EUR [1].');

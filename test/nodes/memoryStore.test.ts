@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { MemoryStore } from '../../nodes/MemoryStore/MemoryStore.node';
-import { freePort } from '../memory/redisServer';
+import { connectionCounts, freePort, startRedisServer } from '../memory/redisServer';
 import { linearWorkflow, runWorkflow } from '../support/n8nHarness';
 import type { TestNode } from '../support/n8nHarness';
 
@@ -132,6 +132,34 @@ describe('Memory Store node (Redis)', () => {
 			node: { onError: 'continueRegularOutput' },
 		});
 		expect(continued.items.map((item) => item.error)).toEqual([expected, expected]);
+	});
+});
+
+describe('Memory Store node with invalid storage options', () => {
+	it('leaves no Redis connection behind, however many runs fail on them', async () => {
+		// A server of its own: its client count is this test's alone.
+		const server = await startRedisServer();
+		const observer = new Redis({ host: '127.0.0.1', port: server.port });
+		const credential = { ...redisCredential, port: server.port };
+		const invalid = [
+			{ storageOptions: { keyPrefix: 'has space' }, label: 'Key Prefix', message: /^Key prefix "has space" is not valid/ },
+			{ storageOptions: { forgetAfterDays: -1 }, label: 'Forget After (Days)', message: /^Time to live must be 0/ },
+			{ storageOptions: { maxMessages: 2.5 }, label: 'Max Messages Kept', message: /^Max messages must be 0/ },
+		];
+		try {
+			const before = await connectionCounts(observer);
+			for (let round = 0; round < 10; round++) {
+				for (const { storageOptions, label, message } of invalid) {
+					const failed = await run({ operation: 'getFacts', sessionId: 'x', storageOptions }, undefined, { credential });
+					expect(failed.error?.message).toMatch(message);
+					expect(failed.error?.description).toBe(`Check the "${label}" parameter of item 1.`);
+				}
+			}
+			expect(await connectionCounts(observer)).toEqual(before);
+		} finally {
+			observer.disconnect();
+			await server.stop();
+		}
 	});
 });
 

@@ -110,7 +110,7 @@ describe('Generate', () => {
 		}
 	});
 
-	it('keeps them out of the whole execution of the node, stopped or continuing', async () => {
+	it('[secrets-generate] keeps them out of the whole execution of the node, stopped or continuing', async () => {
 		const type = 'n8n-nodes-symbiotic.generate';
 		const run = (onError?: 'continueRegularOutput') =>
 			runWorkflow(linearWorkflow({ name: 'Generate', type, parameters: { prompt: 'Hi', answerOnlyFromSources: false, options: { maxRetries: 0 } }, ...(onError && { onError }) }), {
@@ -145,7 +145,7 @@ describe('Qdrant store', () => {
 		await store.close();
 	});
 
-	it('masks the key and the URL secrets a server echoes in its error', async () => {
+	it('[secrets-qdrant-echo] masks the key and the URL secrets a server echoes in its error', async () => {
 		const echo = http.createServer((request, response) => {
 			const said = `bad key ${String(request.headers['api-key'])} for http://${userInfo}127.0.0.1/?api_key=${QUERY_TOKEN}`;
 			response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ status: { error: said }, time: 0 }));
@@ -174,7 +174,7 @@ describe('Redis credential and Memory Store', () => {
 			data: { connectTimeout: 1000, ...data },
 		});
 
-	it('keeps the password out of every failed credential test', async () => {
+	it('[secrets-redis-credential] keeps the password out of every failed credential test', async () => {
 		const server = await startRedisServer(['--requirepass', 'the-right-one']);
 		const port = await closedPort();
 		try {
@@ -196,7 +196,7 @@ describe('Redis credential and Memory Store', () => {
 		}
 	});
 
-	it('keeps the password out of a failed Memory Store execution', async () => {
+	it('[secrets-memory-store] keeps the password out of a failed Memory Store execution', async () => {
 		const port = await closedPort();
 		const type = 'n8n-nodes-symbiotic.memoryStore';
 		const result = await runWorkflow(

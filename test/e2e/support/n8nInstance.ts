@@ -41,6 +41,9 @@ export interface StartOptions {
 	env?: Record<string, string>;
 	/** How long start-up may take before the log tail is thrown (default 120 s). */
 	startTimeoutMs?: number;
+	/** Queue mode: worker processes (default 1) and executions each runs at once (default 5). */
+	workers?: number;
+	workerConcurrency?: number;
 }
 
 export interface RuntimePaths {
@@ -173,7 +176,8 @@ export class N8nInstance {
 		readonly port: number,
 		private readonly runtime: RuntimePaths,
 		private readonly env: NodeJS.ProcessEnv,
-		private readonly workerEnv: NodeJS.ProcessEnv | undefined,
+		private readonly workerEnvs: NodeJS.ProcessEnv[],
+		private readonly workerConcurrency: number,
 		private readonly cleanups: Array<() => Promise<void>>,
 		private readonly startTimeoutMs: number,
 	) {
@@ -187,9 +191,9 @@ export class N8nInstance {
 		const main = this.spawnN8n(['start'], this.env, 'main');
 		try {
 			await this.waitForReady(`${this.baseUrl}/healthz/readiness`, main, deadline);
-			if (this.workerEnv) {
-				const worker = this.spawnN8n(['worker', '--concurrency=5'], this.workerEnv, 'worker');
-				await this.waitForReady(`http://127.0.0.1:${this.workerEnv.QUEUE_HEALTH_CHECK_PORT}/healthz/readiness`, worker, deadline);
+			for (const [index, workerEnv] of this.workerEnvs.entries()) {
+				const worker = this.spawnN8n(['worker', `--concurrency=${this.workerConcurrency}`], workerEnv, index === 0 ? 'worker' : `worker${index + 1}`);
+				await this.waitForReady(`http://127.0.0.1:${workerEnv.QUEUE_HEALTH_CHECK_PORT}/healthz/readiness`, worker, deadline);
 			}
 			await this.login();
 		} catch (error) {
@@ -486,7 +490,7 @@ export async function startN8n(options: StartOptions = {}): Promise<N8nInstance>
 	// dependency install (LanceDB and friends, ~450 MB) per instance.
 	symlinkSync(nodesDir, path.join(userFolder, '.n8n/nodes'), 'dir');
 
-	const [port, brokerPort, workerBrokerPort, workerHealthPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+	const [port, brokerPort] = await Promise.all([freePort(), freePort()]);
 	const ownerHash = (createRequire(path.join(runtime.runtimeDir, 'package.json'))('bcryptjs') as {
 		hashSync(password: string, rounds: number): string;
 	}).hashSync(OWNER.password, 10);
@@ -515,7 +519,7 @@ export async function startN8n(options: StartOptions = {}): Promise<N8nInstance>
 		...options.env,
 	};
 
-	let workerEnv: NodeJS.ProcessEnv | undefined;
+	const workerEnvs: NodeJS.ProcessEnv[] = [];
 	if (mode === 'queue') {
 		const database = `symbiotic_e2e_${runId}`;
 		cleanups.push(await createPostgresDatabase(database));
@@ -535,17 +539,20 @@ export async function startN8n(options: StartOptions = {}): Promise<N8nInstance>
 			DB_POSTGRESDB_USER: POSTGRES_USER,
 			...options.env,
 		});
-		workerEnv = {
-			...env,
-			// The worker runs its own task-runner broker and health server: both need ports of their own.
-			N8N_RUNNERS_BROKER_PORT: String(workerBrokerPort),
-			QUEUE_HEALTH_CHECK_ACTIVE: 'true',
-			QUEUE_HEALTH_CHECK_PORT: String(workerHealthPort),
-			N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
-		};
+		for (let worker = 0; worker < (options.workers ?? 1); worker++) {
+			const [workerBrokerPort, workerHealthPort] = await Promise.all([freePort(), freePort()]);
+			workerEnvs.push({
+				...env,
+				// Each worker runs its own task-runner broker and health server: both need ports of their own.
+				N8N_RUNNERS_BROKER_PORT: String(workerBrokerPort),
+				QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+				QUEUE_HEALTH_CHECK_PORT: String(workerHealthPort),
+				N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+			});
+		}
 	}
 
-	const instance = new N8nInstance(mode, userFolder, port, runtime, env, workerEnv, cleanups, options.startTimeoutMs ?? 120_000);
+	const instance = new N8nInstance(mode, userFolder, port, runtime, env, workerEnvs, options.workerConcurrency ?? 5, cleanups, options.startTimeoutMs ?? 120_000);
 	try {
 		await instance.start();
 	} catch (error) {
