@@ -182,7 +182,11 @@ function wordRedisFailure(error: Error & { code?: string }, endpoint: string, co
 		// What a cluster reports when no startup node answers: ioredis keeps the socket error to itself.
 		return `Could not connect to Redis at ${endpoint}: the connection closed before Redis answered. Check host, port and TLS, and that Redis is running`;
 	}
-	return `Could not use Redis at ${endpoint}: ${cause}. Check the Symbiotic Redis credential and that Redis is running`;
+	if (/max retries per request/i.test(cause)) {
+		// ioredis gave up on a command whose connection dropped: it may or may not have been applied.
+		return `Lost the connection to Redis at ${endpoint} during this command, which may or may not have been saved. Run it again once Redis is reachable`;
+	}
+	return `Could not use Redis at ${endpoint}: ${cause.replace(/\.+$/, '')}. Check the Symbiotic Redis credential and that Redis is running`;
 }
 
 /**
