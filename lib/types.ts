@@ -21,6 +21,11 @@ export interface LoadedDocument {
 	mimeType: string;
 	/** Loader-provided metadata (page count, author…) merged under the user's metadata. */
 	metadata: UserMetadata;
+	/**
+	 * What the user should know about a load that succeeded (a PDF with hardly any text, a file not in UTF-8),
+	 * with what to do. Reported beside the result, never stored and not part of the document's fingerprint.
+	 */
+	warnings?: string[];
 }
 
 /** Metadata every stored chunk carries; it is what makes a hit citable and a source replaceable. */

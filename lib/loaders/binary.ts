@@ -4,7 +4,13 @@ import { InputError, type LoadedDocument } from '../types';
 import { decodeText, detectType } from './detect';
 import { readDocx } from './docx';
 import { htmlToDocument } from './html';
-import { assertLoadableSize, DEFAULT_MAX_BINARY_BYTES, DEFAULT_PARSE_TIMEOUT_MS } from './limits';
+import {
+	assertHtmlNesting,
+	assertLoadableSize,
+	DEFAULT_MAX_BINARY_BYTES,
+	DEFAULT_PARSE_TIMEOUT_MS,
+	emptyInputError,
+} from './limits';
 import { readPdf } from './pdf';
 import { type CsvRecords, parseCsvRecords, parseJsonRecords, recordToText, rowIds } from './records';
 import type { SkipReport } from './skipped';
@@ -22,7 +28,11 @@ export interface BinaryInput {
 	url?: string;
 }
 
-const SUPPORTED = 'Supported: PDF, DOCX, HTML, Markdown, text, CSV, JSON';
+/**
+ * What to do about the file size limit. URL downloads stop at their own, lower limit before this check, so
+ * it only ever refuses files from input, whose limit is the Ingest Document option.
+ */
+const TOO_LARGE_ADVICE = 'split it into smaller files, or raise "Max File Size (MB)" under Options';
 
 function titleFromFileName(fileName: string | undefined): string | undefined {
 	return fileName?.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '') || undefined;
@@ -30,13 +40,14 @@ function titleFromFileName(fileName: string | undefined): string | undefined {
 
 /**
  * Loads a file: one document for PDF, DOCX, HTML, Markdown and text; one per row for CSV and JSON arrays
- * (or one for the whole file with `rowsAsDocuments: false`).
+ * (or one for the whole file with `rowsAsDocuments: false`). Warnings about the file as a whole travel on
+ * its first document.
  */
 export async function loadBinary(input: BinaryInput, options: LoadOptions = {}): Promise<LoadedDocument[]> {
 	const { data, fileName } = input;
 	const label = input.url ?? fileName ?? input.sourceId;
 	const name = label ? `"${label}"` : 'The file';
-	assertLoadableSize(name, data.length, options.maxBytes ?? DEFAULT_MAX_BINARY_BYTES);
+	assertLoadableSize(name, data.length, options.maxBytes ?? DEFAULT_MAX_BINARY_BYTES, TOO_LARGE_ADVICE);
 	const sourceId =
 		input.sourceId ?? fileName ?? `sha256:${createHash('sha256').update(data).digest('hex').slice(0, 16)}`;
 	const parseTimeoutMs = options.parseTimeoutMs ?? DEFAULT_PARSE_TIMEOUT_MS;
@@ -45,10 +56,11 @@ export async function loadBinary(input: BinaryInput, options: LoadOptions = {}):
 
 	switch (type.kind) {
 		case undefined:
-			throw new InputError(`${name} is not a supported document (detected: ${type.label}). ${SUPPORTED}.`);
+			throw new InputError(`${name} ${type.refusal}`);
 		case 'pdf': {
 			const pdf = await readPdf(name, data, parseTimeoutMs);
-			return [{ ...base, text: pdf.text, title: pdf.title ?? titleFromFileName(fileName), metadata: pdf.metadata }];
+			const title = pdf.title ?? titleFromFileName(fileName);
+			return [{ ...base, text: pdf.text, title, metadata: pdf.metadata, ...withWarnings(pdf.warning) }];
 		}
 		case 'docx': {
 			const text = await readDocx(name, data, parseTimeoutMs);
@@ -56,21 +68,28 @@ export async function loadBinary(input: BinaryInput, options: LoadOptions = {}):
 			return [{ ...base, text, title: heading ?? titleFromFileName(fileName), metadata: {} }];
 		}
 		case 'html': {
-			const page = htmlToDocument(data, input.url);
+			// UTF-16 is decoded here; other bytes go to the HTML reader, which honours the page's <meta charset>.
+			const html = type.encoding ? decodeText(name, data, type.encoding).text : data;
+			assertHtmlNesting(name, html);
+			const page = htmlToDocument(html, input.url);
 			if (!page.text) throw new InputError(`${name} is an HTML page without any readable text.`);
 			return [{ ...base, ...page, title: page.title ?? titleFromFileName(fileName), metadata: {} }];
 		}
 		case 'markdown':
 		case 'text': {
-			const document = loadText(decodeText(data), { sourceId, format: type.kind, url: input.url, maxBytes: options.maxBytes });
-			return [{ ...document, title: document.title ?? titleFromFileName(fileName) }];
+			const { text, warning } = decodeText(name, data, type.encoding);
+			// Checked here so that the message names the file, not the Text parameter loadText reports on.
+			if (!text.trim()) throw emptyInputError(name);
+			// The file's size was checked above; its decoded text may be longer in UTF-8 and must not fail again.
+			const document = loadText(text, { sourceId, format: type.kind, url: input.url, maxBytes: Number.POSITIVE_INFINITY });
+			return [{ ...document, title: document.title ?? titleFromFileName(fileName), ...withWarnings(warning) }];
 		}
 		case 'csv':
 		case 'json': {
-			const text = decodeText(data);
+			const { text, warning } = decodeText(name, data, type.encoding);
 			const csv = type.kind === 'csv' ? parseCsvRecords(name, text) : undefined;
 			const rows = csv ? csv.rows : parseJsonRecords(name, text);
-			const texts = rows.map(recordToText);
+			const texts = rows.map((row) => recordToText(name, row));
 			if (!texts.some(Boolean)) throw new InputError(`${name} has no rows with values.`);
 			const title = titleFromFileName(fileName);
 			const rowsAsDocuments = options.rowsAsDocuments !== false;
@@ -80,7 +99,7 @@ export async function loadBinary(input: BinaryInput, options: LoadOptions = {}):
 			if (csv) reportCsvLosses(csv, rowName, options.skipped);
 			if (!rowsAsDocuments) {
 				const joined = texts.filter(Boolean).join('\n\n');
-				return [{ ...base, text: joined, title, metadata: { rowCount: rows.length } }];
+				return [{ ...base, text: joined, title, metadata: { rowCount: rows.length }, ...withWarnings(warning) }];
 			}
 			// A row without any value has nothing to store; in one whole-file document it simply adds nothing.
 			options.skipped?.add({
@@ -89,13 +108,18 @@ export async function loadBinary(input: BinaryInput, options: LoadOptions = {}):
 				advice: 'Nothing to include: these rows have no values; fill them in the file if they should be stored',
 				examples: texts.flatMap((rowText, index) => (rowText ? [] : [rowName(index)])),
 			});
-			return rows.flatMap((_, index) =>
+			const [first, ...others]: LoadedDocument[] = rows.flatMap((_, index) =>
 				texts[index]
 					? [{ ...base, sourceId: rowName(index), text: texts[index], title, metadata: { row: index + 1 } }]
 					: [],
 			);
+			return [{ ...first, ...withWarnings(warning) }, ...others];
 		}
 	}
+}
+
+function withWarnings(warning: string | undefined): Pick<LoadedDocument, 'warnings'> {
+	return warning ? { warnings: [warning] } : {};
 }
 
 /** Values the CSV's header row gives no name to, or hides behind a repeated name, are not stored: say so. */

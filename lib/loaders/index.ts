@@ -2,6 +2,7 @@
 export { loadBinary, type BinaryInput } from './binary';
 export { detectType } from './detect';
 export { htmlFragmentToMarkdown, htmlToDocument, type HtmlDocument } from './html';
+export { DEFAULT_MAX_FILE_SIZE_MB, MEGABYTE } from './limits';
 export { cleanMarkdown } from './markdownClean';
 export { loadSitemapUrls } from './sitemap';
 export { MAX_SKIP_EXAMPLES, SkipReport, type Skipped, type SkipUnit } from './skipped';
@@ -12,6 +13,7 @@ export type {
 	DocumentKind,
 	LoadOptions,
 	SitemapLoadOptions,
+	TextEncoding,
 	UrlContentKind,
 	UrlLoadOptions,
 } from './types';

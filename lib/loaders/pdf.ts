@@ -10,12 +10,22 @@
 import { Worker } from 'node:worker_threads';
 
 import { InputError, type UserMetadata } from '../types';
+import { parserReason, parseTimeoutError } from './limits';
 
 export interface PdfContent {
 	text: string;
 	title?: string;
 	metadata: UserMetadata;
+	/** Set when there is so little text that the PDF is probably scanned: what to do about it. */
+	warning?: string;
 }
+
+/**
+ * Fewer characters than this per page (on average, white space not counted) mean the pages are mostly
+ * pictures: a page of prose has about 2,000, a slide 100 or more, while a scan yields nothing or a stray page
+ * number or stamp.
+ */
+export const MIN_TEXT_CHARACTERS_PER_PAGE = 20;
 
 type WorkerReply =
 	| { ok: true; pageCount: number; title?: unknown; author?: unknown; pages: string[] }
@@ -61,15 +71,24 @@ function parseInWorker(name: string, data: Buffer, timeoutMs: number): Promise<W
 			void worker.terminate();
 			settle();
 		};
-		const timer = setTimeout(
-			() => finish(() => reject(new InputError(`${name} took longer than ${timeoutMs / 1000} s to read; the file may be damaged or too complex.`))),
-			timeoutMs,
-		);
+		const timer = setTimeout(() => finish(() => reject(parseTimeoutError(name, timeoutMs))), timeoutMs);
 		worker.once('message', (reply: WorkerReply) => finish(() => resolve(reply)));
-		worker.once('error', (error) => finish(() => reject(new InputError(`${name} could not be read as a PDF (${error.message}).`))));
-		worker.once('exit', (code) =>
-			finish(() => reject(new InputError(`${name} could not be read as a PDF: the parser stopped (exit code ${code}), probably out of memory.`))),
+		const outOfMemory = (): InputError =>
+			new InputError(
+				`${name} could not be read as a PDF: reading it needs more than the ${PDF_WORKER_HEAP_MB} MB of memory a PDF may use. ` +
+					'Split it into smaller PDFs, or export it again with smaller pictures.',
+			);
+		worker.once('error', (error: NodeJS.ErrnoException) =>
+			finish(() =>
+				reject(
+					error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+						? outOfMemory()
+						: new InputError(`${name} could not be read as a PDF (${parserReason(error)}). Re-export or re-download the file.`),
+				),
+			),
 		);
+		// Exiting without a reply or an error: the thread was stopped from outside, in practice for lack of memory.
+		worker.once('exit', () => finish(() => reject(outOfMemory())));
 		// A copy, transferred: pdf.js takes ownership of the bytes it is given, and the caller keeps its buffer.
 		const bytes = new Uint8Array(data);
 		worker.postMessage(bytes, [bytes.buffer]);
@@ -82,12 +101,14 @@ function nonEmptyString(value: unknown): string | undefined {
 
 export async function readPdf(name: string, data: Buffer, timeoutMs: number): Promise<PdfContent> {
 	const reply = await parseInWorker(name, data, timeoutMs);
-	if (!reply.ok) {
-		if (reply.errorName === 'PasswordException') {
-			throw new InputError(`${name} is password-protected; remove the password and try again.`);
-		}
+	if (!reply.ok && reply.errorName === 'PasswordException') {
+		throw new InputError(`${name} is password-protected; remove the password and try again.`);
+	}
+	// pdf.js repairs what it can; bytes with no page left in them are not a PDF it can read either.
+	if (!reply.ok || reply.pageCount === 0) {
+		const reason = reply.ok ? 'no pages found' : parserReason(reply.message);
 		throw new InputError(
-			`${name} could not be read as a PDF: it looks truncated or corrupt (${reply.message}). Re-export or re-download the file.`,
+			`${name} could not be read as a PDF: it looks truncated or corrupt (${reason}). Re-export or re-download the file.`,
 		);
 	}
 	const text = reply.pages
@@ -103,5 +124,16 @@ export async function readPdf(name: string, data: Buffer, timeoutMs: number): Pr
 	const metadata: UserMetadata = { pageCount: reply.pageCount };
 	const author = nonEmptyString(reply.author);
 	if (author) metadata.author = author;
-	return { text, title: nonEmptyString(reply.title), metadata };
+	return { text, title: nonEmptyString(reply.title), metadata, warning: littleTextWarning(name, text, reply.pageCount) };
+}
+
+function littleTextWarning(name: string, text: string, pageCount: number): string | undefined {
+	const characters = text.replace(/\s/g, '').length;
+	if (characters >= MIN_TEXT_CHARACTERS_PER_PAGE * pageCount) return undefined;
+	const pages = pageCount === 1 ? '1 page' : `${pageCount} pages`;
+	return (
+		`${name} has very little text (${characters} characters on ${pages}): is it a scanned document (pictures of ` +
+		'text)? Then run it through OCR first (for example with OCRmyPDF) and ingest the result; until then, ' +
+		'searches will hardly find it.'
+	);
 }

@@ -5,29 +5,34 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 
 import { InputError } from '../types';
+import { MAX_NESTING_DEPTH, tooDeeplyNestedError } from './limits';
 
 export type RecordRow = Record<string, unknown>;
 
-function flatten(value: unknown, prefix: string, lines: string[]): void {
+function flatten(name: string, value: unknown, prefix: string, lines: string[], depth: number): void {
 	if (value === null || value === undefined || value === '') return;
+	// Refused before the recursion below runs out of call stack.
+	if (depth > MAX_NESTING_DEPTH) throw tooDeeplyNestedError(name);
 	if (Array.isArray(value)) {
 		if (value.every((item) => item === null || typeof item !== 'object')) {
 			const items = value.filter((item) => item !== null && item !== '').map(String);
 			if (items.length > 0) lines.push(`${prefix}: ${items.join(', ')}`);
 		} else {
-			value.forEach((item, index) => flatten(item, `${prefix}.${index + 1}`, lines));
+			value.forEach((item, index) => flatten(name, item, `${prefix}.${index + 1}`, lines, depth + 1));
 		}
 	} else if (typeof value === 'object') {
-		for (const [key, nested] of Object.entries(value as RecordRow)) flatten(nested, prefix ? `${prefix}.${key}` : key, lines);
+		for (const [key, nested] of Object.entries(value as RecordRow)) {
+			flatten(name, nested, prefix ? `${prefix}.${key}` : key, lines, depth + 1);
+		}
 	} else {
 		lines.push(`${prefix}: ${String(value).replace(/\s+/g, ' ').trim()}`);
 	}
 }
 
-/** `key: value` lines; nested objects use dotted keys, empty values are left out. */
-export function recordToText(record: unknown): string {
+/** `key: value` lines; nested objects use dotted keys, empty values are left out. `name` names the file in errors. */
+export function recordToText(name: string, record: unknown): string {
 	const lines: string[] = [];
-	flatten(record, '', lines);
+	flatten(name, record, '', lines, 0);
 	return lines.join('\n');
 }
 

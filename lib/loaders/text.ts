@@ -1,7 +1,7 @@
 import { InputError, type LoadedDocument } from '../types';
 import { documentType } from './detect';
 import { htmlToDocument } from './html';
-import { assertLoadableSize, DEFAULT_MAX_BINARY_BYTES } from './limits';
+import { assertHtmlNesting, assertLoadableSize, DEFAULT_MAX_BINARY_BYTES } from './limits';
 import { cleanMarkdown } from './markdownClean';
 
 export interface TextLoadOptions {
@@ -13,6 +13,9 @@ export interface TextLoadOptions {
 	/** Largest text accepted, in UTF-8 bytes. Default 25 MB. */
 	maxBytes?: number;
 }
+
+/** Texts come from a node parameter or an expression, whose size no option limits. */
+const TOO_LARGE_ADVICE = 'split it into smaller files or texts (this limit has no option)';
 
 const HTML_DOCUMENT = /^\s*(<!--[\s\S]*?-->\s*)*<(!doctype\s+html|html|head|body)[\s>]/i;
 const MARKDOWN_SIGNS = /^(#{1,6} \S|[-*+] \S|\d+\. \S|```|> \S|\|.*\|\s*$)/m;
@@ -45,12 +48,13 @@ function splitFrontMatter(markdown: string): { body: string; title?: string; des
 export function loadText(text: string, options: TextLoadOptions): LoadedDocument {
 	const format = options.format ?? 'auto';
 	const name = `"${options.sourceId}"`;
+	const isHtml = format === 'html' || (format === 'auto' && HTML_DOCUMENT.test(text));
 	try {
-		assertLoadableSize(name, text.trim() ? Buffer.byteLength(text) : 0, options.maxBytes ?? DEFAULT_MAX_BINARY_BYTES);
+		assertLoadableSize(name, text.trim() ? Buffer.byteLength(text) : 0, options.maxBytes ?? DEFAULT_MAX_BINARY_BYTES, TOO_LARGE_ADVICE);
+		if (isHtml) assertHtmlNesting(name, text);
 	} catch (error) {
 		throw new InputError((error as Error).message, 'text');
 	}
-	const isHtml = format === 'html' || (format === 'auto' && HTML_DOCUMENT.test(text));
 	if (isHtml) {
 		const page = htmlToDocument(text, options.url);
 		if (!page.text) throw new InputError(`"${options.sourceId}" is HTML without any readable text.`, 'text');

@@ -3,6 +3,9 @@ import type { SkipReport } from './skipped';
 
 export type DocumentKind = 'pdf' | 'docx' | 'html' | 'markdown' | 'text' | 'csv' | 'json';
 
+/** Text encodings detected from the bytes; anything else is read as UTF-8 (or Windows-1252 when not UTF-8). */
+export type TextEncoding = 'utf-16le' | 'utf-16be';
+
 export interface DetectedType {
 	/** Absent when the bytes are not a document we can read (binary data, images, archives…). */
 	kind?: DocumentKind;
@@ -12,10 +15,17 @@ export interface DetectedType {
 	label: string;
 	/** Which evidence decided: the bytes themselves, the given MIME type, or the file extension. */
 	detectedBy: 'content' | 'mimeType' | 'extension';
+	/** Text kinds in UTF-16 (with or without a byte-order mark); absent for UTF-8 and legacy 8-bit text. */
+	encoding?: TextEncoding;
+	/**
+	 * Present exactly when `kind` is absent: why the bytes cannot be read and what to do, as the rest of a
+	 * sentence that starts with the file's name, e.g. `is password-protected (…), so it cannot be read. …`.
+	 */
+	refusal?: string;
 }
 
 export interface LoadOptions {
-	/** Largest input accepted, in bytes. Default 25 MB. */
+	/** Largest input accepted, in bytes. Default 25 MB (the Ingest Document option "Max File Size (MB)"). */
 	maxBytes?: number;
 	/** CSV / JSON arrays: one document per row (default) or one document for the whole file. */
 	rowsAsDocuments?: boolean;
@@ -39,8 +49,14 @@ export interface UrlLoadOptions {
 	maxRedirects?: number;
 	/** Content families accepted. Default: all of them. */
 	allowedContentTypes?: UrlContentKind[];
-	/** Allow loopback, private, link-local and cloud-metadata addresses. Default false. */
+	/** Allow loopback, private and link-local addresses (never the cloud metadata services). Default false. */
 	allowInternalNetwork?: boolean;
+	/**
+	 * Allow the cloud metadata services (169.254.169.254, fd00:ec2::254, metadata.google.internal, 100.100.100.200,
+	 * 169.254.170.2…), which hand out the server's own credentials. Independent of `allowInternalNetwork`, which
+	 * never opens them. Default false.
+	 */
+	allowMetadataAddresses?: boolean;
 	/** Cancels the download (e.g. a cancelled n8n execution). */
 	signal?: AbortSignal;
 	/** Longest time a downloaded PDF or DOCX may take to parse, in ms. Default 60000. */

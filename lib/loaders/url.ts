@@ -23,12 +23,12 @@ export const DEFAULT_URL_TIMEOUT_MS = 15_000;
 export const DEFAULT_URL_MAX_BYTES = 10 * MEGABYTE;
 export const DEFAULT_MAX_REDIRECTS = 5;
 /**
- * The download limit has no option in the node; a larger file can still come in through the file route,
- * whose limit is higher.
+ * The download limit has no option in the node; a larger file can still come in through the file route, whose
+ * limit (Max File Size) can be raised.
  */
 const TOO_BIG_ADVICE =
 	'the download limit has no option: download it with an HTTP Request node and ingest it with Source "File From Input" ' +
-	`(up to ${formatMegabytes(DEFAULT_MAX_BINARY_BYTES)}), or pick a smaller document.`;
+	`(up to ${formatMegabytes(DEFAULT_MAX_BINARY_BYTES)} by default, more with its "Max File Size (MB)" option), or pick a smaller document.`;
 
 const ALL_CONTENT_KINDS: UrlContentKind[] = ['html', 'text', 'markdown', 'pdf', 'docx', 'json', 'csv'];
 const CONTENT_KIND_BY_MIME: Record<string, UrlContentKind> = {
@@ -171,16 +171,7 @@ export interface FetchedResource {
 	mimeType: string;
 }
 
-export interface UrlFetchOptions extends UrlLoadOptions {
-	/**
-	 * Allow the cloud metadata services (169.254.169.254, fd00:ec2::254, metadata.google.internal, 100.100.100.200,
-	 * 169.254.170.2…), which hand out the server's own credentials. Independent of `allowInternalNetwork`, which
-	 * never opens them. Default false.
-	 */
-	allowMetadataAddresses?: boolean;
-}
-
-interface FetchOptions extends UrlFetchOptions {
+interface FetchOptions extends UrlLoadOptions {
 	/** Checks the response's content type before its body is read; throws to refuse it. */
 	acceptContentType?: (mimeType: string, url: string) => void;
 }
@@ -236,7 +227,7 @@ async function readCapped(body: ResponseBody, url: string, maxBytes: number): Pr
 	return Buffer.concat(parts);
 }
 
-/** GETs a URL with the timeout, size cap, redirect cap and address guards of `UrlFetchOptions`. */
+/** GETs a URL with the timeout, size cap, redirect cap and address guards of `UrlLoadOptions`. */
 export async function fetchResource(url: string, options: FetchOptions = {}): Promise<FetchedResource> {
 	const timeoutMs = options.timeoutMs ?? DEFAULT_URL_TIMEOUT_MS;
 	const maxBytes = options.maxBytes ?? DEFAULT_URL_MAX_BYTES;
@@ -347,7 +338,7 @@ function fileNameOf(url: string): string | undefined {
  * when the server adds redirects); `url` is the page's canonical URL, else the final URL after redirects.
  * Neither keeps `user:password@` from the URL.
  */
-export async function loadUrl(url: string, options: UrlFetchOptions = {}): Promise<LoadedDocument> {
+export async function loadUrl(url: string, options: UrlLoadOptions = {}): Promise<LoadedDocument> {
 	const allowed = options.allowedContentTypes ?? ALL_CONTENT_KINDS;
 	const resource = await fetchResource(url, { ...options, acceptContentType: refuseUnlessAllowed(allowed) });
 	const fileName = fileNameOf(resource.finalUrl);

@@ -34,9 +34,19 @@ describe('detectType', () => {
 
 	it('names binary data and known non-document formats', () => {
 		const garbage = Buffer.from(Array.from({ length: 4096 }, (_, index) => (index * 7919) % 256));
-		expect(detectType(garbage)).toEqual({ mimeType: 'application/octet-stream', label: 'binary data', detectedBy: 'content' });
+		expect(detectType(garbage)).toEqual({
+			mimeType: 'application/octet-stream',
+			label: 'binary data',
+			detectedBy: 'content',
+			refusal: 'is not a supported document (detected: binary data). Supported: PDF, DOCX, HTML, Markdown, text, CSV, JSON.',
+		});
 		const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
-		expect(detectType(png, { fileName: 'logo.pdf' })).toEqual({ mimeType: 'image/png', label: 'PNG image', detectedBy: 'content' });
+		expect(detectType(png, { fileName: 'logo.pdf' })).toEqual({
+			mimeType: 'image/png',
+			label: 'PNG image',
+			detectedBy: 'content',
+			refusal: 'is not a supported document (detected: PNG image). Supported: PDF, DOCX, HTML, Markdown, text, CSV, JSON.',
+		});
 	});
 });
 
@@ -259,7 +269,7 @@ describe('loadBinary: bad input', () => {
 		const error = await loadError(loadBinary({ data: huge, fileName: 'huge.txt' }));
 		expect(Date.now() - started).toBeLessThan(1000);
 		expect(error.message).toBe(
-			'"huge.txt" is 50 MB, larger than the 25 MB limit; split it into smaller files or texts (this limit has no option).',
+			'"huge.txt" is 50 MB, larger than the 25 MB limit; split it into smaller files, or raise "Max File Size (MB)" under Options.',
 		);
 		await expect(loadBinary({ data: huge, fileName: 'huge.txt' }, { maxBytes: 60 * 1024 * 1024 })).resolves.toHaveLength(1);
 	});

@@ -185,7 +185,7 @@ describe('loadUrl', () => {
 		expect(declared).toMatch(new RegExp(`^${base}/big-declared is larger than 1 MB \\(3 MB\\)`));
 		const streamed = await urlError(loadUrl(`${base}/big-streamed`, { ...internal, maxBytes: 1024 * 1024 }));
 		expect(streamed).toBe(
-			`${base}/big-streamed is larger than 1 MB; the download limit has no option: download it with an HTTP Request node and ingest it with Source "File From Input" (up to 25 MB), or pick a smaller document.`,
+			`${base}/big-streamed is larger than 1 MB; the download limit has no option: download it with an HTTP Request node and ingest it with Source "File From Input" (up to 25 MB by default, more with its "Max File Size (MB)" option), or pick a smaller document.`,
 		);
 	});
 

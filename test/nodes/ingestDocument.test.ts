@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { IBinaryData, IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
+import { minimalPdf, oleFile } from '../loaders/badFileBuilders';
 import { linearWorkflow, runWorkflow, type TestNode } from '../support/n8nHarness';
 import { nodeTypes, useKnowledgeBaseFixture } from './knowledgeBaseNodes';
 
@@ -72,6 +73,12 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 		const requests = kb.server.requestsTo('/embeddings');
 		expect(requests.map((request) => (request.body?.input as string[]).length)).toEqual([2, 2, 2, 2, 1]);
 		expect(kb.server.maxInFlight).toBe(1);
+	});
+
+	it('refuses a cloud metadata address even with Allow Internal Network, naming the option that opens it', async () => {
+		const node = kb.ingestNode({ operation: 'ingest', source: 'url', urls: 'http://169.254.169.254/latest/meta-data/', namespace: 'metadata', options: { allowInternalNetwork: true } });
+		const result = await run(node, [{ json: {} }]);
+		expect(result.error?.message).toMatch(/cloud metadata service.*'Allow Internal Network' does not open it.*'Allow Cloud Metadata Addresses'/);
 	});
 
 	it('ingests text items into a store that Vector Search then finds them in', async () => {
@@ -305,6 +312,63 @@ describe('Ingest Document node (n8n engine, LanceDB, OpenAI-compatible test serv
 		]);
 		expect(result.items[0].skippedSummary).toMatch(/^1 row cut \(values beyond .*; 1 row skipped \(no text extracted\)/);
 		expect(result.items[1]).toMatchObject({ skipped: [], skippedSummary: '' });
+	});
+
+	describe('files that are bad or hard to read', () => {
+		const fileItem = (data: Buffer, fileName: string, mimeType: string): INodeExecutionData => ({
+			json: {},
+			binary: { data: { data: data.toString('base64'), mimeType, fileName } },
+		});
+		const goodFile = (fileName: string, text: string) => fileItem(Buffer.from(text), fileName, 'text/markdown');
+		const fileNode = (namespace: string, options: INodeParameters = {}, extra?: Partial<TestNode>) =>
+			kb.ingestNode({ operation: 'ingest', source: 'binary', namespace, options }, extra);
+
+		it('puts a warning on the output item of a PDF with very little text, and no warnings field on the others', async () => {
+			const result = await run(fileNode('scans'), [
+				fileItem(minimalPdf(['Scan01']), 'scan.pdf', 'application/pdf'),
+				goodFile('prices.md', '# Price list\n\n- Alpine boots: 189 EUR'),
+			]);
+			expect(result.error).toBeUndefined();
+			expect(result.items[0]).toMatchObject({ sourceId: 'scan.pdf', status: 'created' });
+			expect(result.items[0].warnings).toEqual([
+				'"scan.pdf" has very little text (6 characters on 1 page): is it a scanned document (pictures of text)? ' +
+					'Then run it through OCR first (for example with OCRmyPDF) and ingest the result; until then, searches will hardly find it.',
+			]);
+			expect(result.items[1]).toMatchObject({ sourceId: 'prices.md', status: 'created' });
+			expect(result.items[1]).not.toHaveProperty('warnings');
+		});
+
+		it('with On Error: Continue, a bad file becomes an error item naming the file, its binary field and item; the good files are stored', async () => {
+			const encrypted = oleFile(['Root Entry', 'EncryptionInfo', 'EncryptedPackage']);
+			const items = [
+				goodFile('boots.md', '# Boots\n\nAlpine boots are waterproof.'),
+				fileItem(encrypted, 'contract.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'),
+				goodFile('sandals.md', '# Sandals\n\nBeach sandals with a cork sole.'),
+			];
+			const result = await run(fileNode('bad-files', {}, { onError: 'continueRegularOutput' }), items);
+			expect(result.error).toBeUndefined();
+			expect(result.items).toEqual([
+				expect.objectContaining({ sourceId: 'boots.md', status: 'created' }),
+				{
+					error:
+						'"contract.docx" is password-protected (an encrypted Word, Excel or PowerPoint file), so it cannot be read. Open it, ' +
+						'remove the password (File → Info → Protect Document → Encrypt with Password, then clear the password) and save it again.',
+					description: 'Check the file in the binary field "data" of item 2.',
+				},
+				expect.objectContaining({ sourceId: 'sandals.md', status: 'created' }),
+			]);
+			const pairing = result.outputs['Ingest Document'][0].map((item) => item.pairedItem);
+			expect(pairing).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
+		});
+
+		it('refuses a file above "Max File Size (MB)", naming that option', async () => {
+			const big = goodFile('big.md', `# Big\n\n${'word '.repeat(300_000)}`);
+			const result = await run(fileNode('big-files', { maxFileSize: 1 }), [big]);
+			expect(result.error?.message).toBe(
+				'"big.md" is 1.4 MB, larger than the 1 MB limit; split it into smaller files, or raise "Max File Size (MB)" under Options.',
+			);
+			expect(result.error?.description).toBe('Check the file in the binary field "data" of item 1.');
+		});
 	});
 
 	describe('files without a file name (an HTTP Request download)', () => {

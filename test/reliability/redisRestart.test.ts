@@ -105,7 +105,7 @@ test('[redis-restart-appends] Redis killed during 1,000 memory appends: every ac
 		// Appends after the restart go through again on the same backend.
 		expect(acknowledged.at(-1)).toBe(999);
 		for (const { message } of failures) expect(message).toMatch(/^Lost the connection to Redis at 127.0.0.1:\d+ during this command/);
-		const history = await memory.getHistory(session, { limit: 2_000 });
+		const history = await memory.getHistory(session);
 		const stored = history.messages.map((message) => Number(message.content.replace('message ', '')));
 		// Nothing acknowledged is lost, nothing is stored twice, and the order is the order of the appends.
 		expect(stored.filter((index) => acknowledged.includes(index))).toEqual(acknowledged);
@@ -121,7 +121,7 @@ test('[redis-restart-decisions] Redis killed during approval decisions: every ac
 	client.on('error', () => undefined);
 	const store = new RedisDecisionStore(client, { keyPrefix: 'reliability:approval:' });
 	const decision = (index: number) => ({
-		action: 'approve' as const,
+		action: 'approved' as const,
 		reviewer: `reviewer-${index}@example.com`,
 		decidedAt: new Date().toISOString(),
 		userAgent: 'test',

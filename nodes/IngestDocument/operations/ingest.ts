@@ -5,10 +5,12 @@ import { DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, type ChunkingOptions } from 
 import { parseFilter } from '../../../lib/filters';
 import { ingestDocuments, type DocumentResult } from '../../../lib/ingest';
 import {
+	DEFAULT_MAX_FILE_SIZE_MB,
 	loadBinary,
 	loadSitemapUrls,
 	loadText,
 	loadUrl,
+	MEGABYTE,
 	SkipReport,
 	withoutCredentials,
 	type TextLoadOptions,
@@ -20,6 +22,9 @@ import { errorItem, itemError, toNodeError, type FieldLabels } from '../../share
 import type { KnowledgeBase, KnowledgeBases } from '../../shared/storeOptions';
 
 const showFor = (source: string[]) => ({ show: { operation: ['ingest'], source } });
+
+/** Highest "Max File Size (MB)": a file and what its reader builds from it must fit in memory (512 MB for PDFs). */
+const MAX_FILE_SIZE_LIMIT_MB = 200;
 
 export const description: INodeProperties[] = [
 	{
@@ -187,12 +192,21 @@ export const description: INodeProperties[] = [
 		displayOptions: { show: { operation: ['ingest'] } },
 		options: [
 			{
+				displayName: 'Allow Cloud Metadata Addresses',
+				name: 'allowMetadataAddresses',
+				type: 'boolean',
+				default: false,
+				description:
+					"Whether the cloud provider's metadata service (169.254.169.254 and the like) may be read. It hands out this server's own credentials: leave off unless reading it is the point.",
+				displayOptions: { show: { '/source': ['url', 'sitemap'] } },
+			},
+			{
 				displayName: 'Allow Internal Network',
 				name: 'allowInternalNetwork',
 				type: 'boolean',
 				default: false,
 				description:
-					'Whether web pages on private or local addresses (intranet, localhost) may be read. Off by default so a workflow cannot be used to reach internal services.',
+					'Whether web pages on private or local addresses (intranet, localhost) may be read. Off by default so a workflow cannot be used to reach internal services. Cloud metadata services stay refused.',
 			},
 			{
 				displayName: 'Chunk Overlap (Tokens)',
@@ -211,6 +225,16 @@ export const description: INodeProperties[] = [
 				default: DEFAULT_CHUNK_SIZE,
 				description:
 					'Length of the pieces documents are split into, in tokens (about ¾ of a word each); each search result is one piece. Changing it re-processes every document on the next run.',
+			},
+			{
+				displayName: 'Max File Size (MB)',
+				name: 'maxFileSize',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: MAX_FILE_SIZE_LIMIT_MB },
+				default: DEFAULT_MAX_FILE_SIZE_MB,
+				description:
+					'Largest file accepted; a larger one fails with a message instead of slowing n8n down. Each file is held in memory while it is read.',
+				displayOptions: { show: { '/source': ['binary'] } },
 			},
 		],
 	},
@@ -305,13 +329,12 @@ async function loadItem(
 	signal?: AbortSignal,
 ): Promise<LoadedItem> {
 	const namespace = checkNamespace(knowledgeBase.namespace);
-	const options = ctx.getNodeParameter('options', itemIndex, {}) as {
-		allowInternalNetwork?: boolean;
+	const options = ctx.getNodeParameter('options', itemIndex, {}) as SourceOptions & {
 		chunkSize?: number;
 		chunkOverlap?: number;
 	};
 	const metadata = userMetadata(ctx, itemIndex);
-	const { documents, failures, skipped } = await loadSource(ctx, itemIndex, options.allowInternalNetwork, signal);
+	const { documents, failures, skipped } = await loadSource(ctx, itemIndex, options, signal);
 	// lib's chunker lays the user's metadata over each document's own, so attaching this item's metadata to
 	// its documents stores the same chunks as lib's `metadata` option, while items with different metadata
 	// still share one ingest call.
@@ -378,7 +401,8 @@ function roundsOfDistinctSources(pending: PendingDocument[]): PendingDocument[][
  *
  * What the loaders left out concerns the input item's source as a whole (a sitemap, a file), not one of its
  * documents: it is reported once, as `skipped` and `skippedSummary` on the item's first output item, and as
- * empty values on the others, so that adding up `skipped` over all items counts each skip once.
+ * empty values on the others, so that adding up `skipped` over all items counts each skip once. A document's
+ * `warnings` (very little text in a PDF, a file not in UTF-8) are on its own output item, only when there are any.
  */
 function itemOutput(
 	ctx: IExecuteFunctions,
@@ -401,16 +425,32 @@ function itemOutput(
 		const item = errorItem(ctx, error, itemIndex, fieldLabels);
 		return [report.skippedSummary ? { ...item, json: { ...item.json, ...report } } : item];
 	}
-	return results.map((result, index) => ({
-		json: { ...result, namespace, ...(index === 0 ? report : { skipped: [], skippedSummary: '' }) },
-		pairedItem: { item: itemIndex },
-	}));
+	return results.map((result, index) => {
+		// Load failures come after the documents and have no warnings: a failure's error says it all.
+		const warnings = pending[index]?.document.warnings ?? [];
+		return {
+			json: {
+				...result,
+				namespace,
+				...(warnings.length > 0 ? { warnings } : {}),
+				...(index === 0 ? report : { skipped: [], skippedSummary: '' }),
+			},
+			pairedItem: { item: itemIndex },
+		};
+	});
+}
+
+/** The Options that decide how a source is loaded. */
+interface SourceOptions {
+	allowInternalNetwork?: boolean;
+	allowMetadataAddresses?: boolean;
+	maxFileSize?: number;
 }
 
 async function loadSource(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
-	allowInternalNetwork = false,
+	{ allowInternalNetwork = false, allowMetadataAddresses = false, maxFileSize }: SourceOptions,
 	signal?: AbortSignal,
 ): Promise<LoadedSource> {
 	const source = ctx.getNodeParameter('source', itemIndex) as string;
@@ -422,20 +462,21 @@ async function loadSource(
 			if (fieldNames.length === 0) {
 				throw new InputError('Input Binary Field is empty: give the name of the field holding the file, e.g. data.');
 			}
+			const maxBytes = maxFileSize ? maxFileSize * MEGABYTE : undefined;
 			return await loadEach(fieldNames, 1, skipped, async (name) => {
 				const binary = ctx.helpers.assertBinaryData(itemIndex, name);
 				const data = await ctx.helpers.getBinaryDataBuffer(itemIndex, name);
 				// Without a Source ID or file name, lib identifies the file by a hash of its content: the field
 				// name ("data" for every HTTP Request download) would make each new file replace the last.
-				return await loadBinary(
-					{
-						data,
-						fileName: binary.fileName || undefined,
-						mimeType: binary.mimeType,
-						sourceId: sourceId && fieldNames.length > 1 ? `${sourceId}/${name}` : sourceId || undefined,
-					},
-					{ skipped },
-				);
+				const input = {
+					data,
+					fileName: binary.fileName || undefined,
+					mimeType: binary.mimeType,
+					sourceId: sourceId && fieldNames.length > 1 ? `${sourceId}/${name}` : sourceId || undefined,
+				};
+				return await loadBinary(input, { skipped, maxBytes }).catch((error: unknown) => {
+					throw unreadableFileError(ctx, error, itemIndex, name);
+				});
 			});
 		}
 		case 'text': {
@@ -449,7 +490,7 @@ async function loadSource(
 		case 'url': {
 			const urls = urlList(ctx.getNodeParameter('urls', itemIndex) as string);
 			if (urls.length === 0) throw new InputError('URLs is empty: give at least one web page address.', 'url');
-			return await loadPages(urls, { allowInternalNetwork, signal, skipped });
+			return await loadPages(urls, { allowInternalNetwork, allowMetadataAddresses, signal, skipped });
 		}
 		case 'sitemap': {
 			const sitemapUrl = (ctx.getNodeParameter('sitemapUrl', itemIndex) as string).trim();
@@ -458,6 +499,7 @@ async function loadSource(
 			const urls = await loadSitemapUrls(sitemapUrl, {
 				maxPages,
 				allowInternalNetwork,
+				allowMetadataAddresses,
 				signal,
 				skipped,
 			}).catch((error: unknown) => {
@@ -468,11 +510,20 @@ async function loadSource(
 				const why = skipped.isEmpty ? 'it is empty' : skipped.summary();
 				throw toNodeError(ctx, new InputError(`Sitemap ${withoutCredentials(sitemapUrl)} lists no pages to ingest: ${why}.`, 'url'), itemIndex, { url: 'Sitemap URL' });
 			}
-			return await loadPages(urls, { allowInternalNetwork, signal, skipped });
+			return await loadPages(urls, { allowInternalNetwork, allowMetadataAddresses, signal, skipped });
 		}
 		default:
 			throw new NodeOperationError(ctx.getNode(), `Unknown source "${source}"`, { itemIndex });
 	}
+}
+
+/**
+ * A file lib cannot read names where it came from: lib's message names the file and what to do, and the
+ * description the binary field and the item, since a parameter is rarely what is wrong with a file.
+ */
+function unreadableFileError(ctx: IExecuteFunctions, error: unknown, itemIndex: number, field: string): unknown {
+	if (!(error instanceof InputError)) return error;
+	return itemError(ctx, error, itemIndex, `Check the file in the binary field "${field}" of item ${itemIndex + 1}.`);
 }
 
 async function loadPages(urls: string[], options: UrlLoadOptions & { skipped: SkipReport }) {
