@@ -85,27 +85,31 @@ export function random(seed: number): () => number {
 	};
 }
 
-/** Zipf-like: word rank r drawn with weight 1 / (r + 3). */
-const CUMULATIVE = (() => {
-	const weights = WORDS.map((_, rank) => 1 / (rank + 3));
+/**
+ * Draws words with Zipf-like frequencies: the word of rank r with weight 1 / (r + offset), the way word
+ * frequencies fall off in real text. `next` is the generator's source of randomness in [0, 1).
+ */
+export function zipfSampler(words: string[], offset: number): (next: () => number) => string {
+	const weights = words.map((_, rank) => 1 / (rank + offset));
 	const total = weights.reduce((sum, weight) => sum + weight, 0);
 	let running = 0;
-	return weights.map((weight) => (running += weight / total));
-})();
-
-function word(next: () => number): string {
-	const r = next();
-	let low = 0;
-	let high = CUMULATIVE.length - 1;
-	while (low < high) {
-		const middle = (low + high) >> 1;
-		if (CUMULATIVE[middle] < r) low = middle + 1;
-		else high = middle;
-	}
-	return WORDS[low];
+	const cumulative = weights.map((weight) => (running += weight / total));
+	return (next) => {
+		const r = next();
+		let low = 0;
+		let high = cumulative.length - 1;
+		while (low < high) {
+			const middle = (low + high) >> 1;
+			if (cumulative[middle] < r) low = middle + 1;
+			else high = middle;
+		}
+		return words[low];
+	};
 }
 
-const between = (next: () => number, min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+const word = zipfSampler(WORDS, 3);
+
+export const between = (next: () => number, min: number, max: number) => min + Math.floor(next() * (max - min + 1));
 const capitalise = (text: string) => text[0].toUpperCase() + text.slice(1);
 
 function sentence(next: () => number): string {

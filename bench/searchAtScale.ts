@@ -32,7 +32,7 @@ import { HNSW_SEARCH_EF, REFINED_ROWS } from '../lib/stores/lancedb';
 import { analyzeQuery, type KeywordLanguage } from '../lib/textAnalysis';
 import type { Embedder, LoadedDocument, SearchMode, VectorStore } from '../lib/types';
 import { embedText } from '../test/support/openaiServer';
-import { random } from './ingestThroughput';
+import { between, random, zipfSampler } from './ingestThroughput';
 
 const DOCS = Number(process.env.DOCS ?? 100_000);
 const BATCH_DOCS = Number(process.env.BATCH_DOCS ?? 1000);
@@ -71,27 +71,9 @@ const CONTENT_WORDS = (() => {
 	return [...words];
 })();
 
-/** Zipf-like over content words: rank r with weight 1 / (r + 10). */
-const CUMULATIVE = (() => {
-	const weights = CONTENT_WORDS.map((_, rank) => 1 / (rank + 10));
-	const total = weights.reduce((sum, weight) => sum + weight, 0);
-	let running = 0;
-	return weights.map((weight) => (running += weight / total));
-})();
+/** Content words with Zipf-like frequencies (rank r with weight 1 / (r + 10)). */
+const contentWord = zipfSampler(CONTENT_WORDS, 10);
 
-function contentWord(next: () => number): string {
-	const r = next();
-	let low = 0;
-	let high = CUMULATIVE.length - 1;
-	while (low < high) {
-		const middle = (low + high) >> 1;
-		if (CUMULATIVE[middle] < r) low = middle + 1;
-		else high = middle;
-	}
-	return CONTENT_WORDS[low];
-}
-
-const between = (next: () => number, min: number, max: number) => min + Math.floor(next() * (max - min + 1));
 
 function sentence(next: () => number): string {
 	const words = Array.from({ length: between(next, 6, 20) }, () =>
