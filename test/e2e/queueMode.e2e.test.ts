@@ -5,21 +5,15 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { startOpenAITestServer, type OpenAITestServer } from '../support/openaiServer';
-import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 import {
 	CITATION_MARKER,
 	decideByForm,
-	importAndPublish,
+	publishLeadWorkflows,
 	recipients,
-	renderExampleCredentials,
 	reviewLinkIn,
-	startCrmRecorder,
-	startWebsite,
+	startLeadServices,
 	WEBHOOK_AUTH,
-	withSettings,
-	type CrmRecorder,
-	type Website,
+	type LeadServices,
 } from './support/exampleWorkflows';
 import { startN8n, type N8nInstance } from './support/n8nInstance';
 
@@ -27,25 +21,16 @@ const CITED_ANSWER = 'Hi Grace, the Starter plan costs 29 euros per month for fi
 const PRICE_FACT = 'the Starter plan costs 29 euros per month for five seats';
 
 let n8n: N8nInstance;
-let openai: OpenAITestServer;
-let smtp: SmtpCapture;
-let crm: CrmRecorder;
-let website: Website;
+let services: LeadServices;
 
 beforeAll(async () => {
-	[openai, smtp, crm, website] = await Promise.all([
-		startOpenAITestServer({ apiKey: 'sk-e2e-examples' }),
-		startSmtpCapture(),
-		startCrmRecorder(),
-		startWebsite(),
-	]);
+	services = await startLeadServices();
 	n8n = await startN8n({ mode: 'queue' });
-	await n8n.importCredentials(await renderExampleCredentials({ openAiBaseUrl: openai.url, smtpPort: smtp.port }));
 }, 300_000);
 
 afterAll(async () => {
 	await n8n?.stop();
-	await Promise.all([openai?.close(), smtp?.close(), crm?.close(), website?.close()]);
+	await services?.close();
 }, 120_000);
 
 /** Only the worker process logs "Worker started execution <id>". */
@@ -54,10 +39,8 @@ function ranOnWorker(executionId: string): boolean {
 }
 
 test('the lead workflow waits for approval on the worker, is resumed through the main instance, and sends and updates on approval', async () => {
-	const ids = await importAndPublish(n8n, ['website', 'lead'], {
-		website: (workflow) => withSettings(workflow, { sitemapUrl: website.sitemapUrl, allowInternalNetwork: true }),
-		lead: (workflow) => withSettings(workflow, { crmUpdateUrl: `${crm.url}/leads` }),
-	});
+	const { openai, smtp, crm } = services;
+	const ids = await publishLeadWorkflows(n8n, services);
 	const ingested = await n8n.webhook('website-to-knowledge-base', undefined, { headers: WEBHOOK_AUTH });
 	expect((ingested.json as Array<{ status: string }>).map((result) => result.status)).toEqual(['created', 'created', 'created']);
 

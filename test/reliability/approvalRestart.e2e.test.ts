@@ -3,50 +3,25 @@
  * in the e-mail still works and the approval resumes the execution, which sends the reply (README "What we
  * survive"; case ids in brackets).
  */
-import { startOpenAITestServer, type OpenAITestServer } from '../support/openaiServer';
-import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
-import {
-	decideByForm,
-	importAndPublish,
-	recipients,
-	renderExampleCredentials,
-	reviewLinkIn,
-	startCrmRecorder,
-	startWebsite,
-	WEBHOOK_AUTH,
-	withSettings,
-	type CrmRecorder,
-	type Website,
-} from '../e2e/support/exampleWorkflows';
+import { decideByForm, publishLeadWorkflows, recipients, reviewLinkIn, startLeadServices, WEBHOOK_AUTH, type LeadServices } from '../e2e/support/exampleWorkflows';
 import { startN8n, type N8nInstance } from '../e2e/support/n8nInstance';
 
 let n8n: N8nInstance;
-let openai: OpenAITestServer;
-let smtp: SmtpCapture;
-let crm: CrmRecorder;
-let website: Website;
+let services: LeadServices;
 
 beforeAll(async () => {
-	[openai, smtp, crm, website] = await Promise.all([
-		startOpenAITestServer({ apiKey: 'sk-e2e-examples' }),
-		startSmtpCapture(),
-		startCrmRecorder(),
-		startWebsite(),
-	]);
+	services = await startLeadServices();
 	n8n = await startN8n();
-	await n8n.importCredentials(await renderExampleCredentials({ openAiBaseUrl: openai.url, smtpPort: smtp.port }));
 }, 300_000);
 
 afterAll(async () => {
 	await n8n?.stop();
-	await Promise.all([openai?.close(), smtp?.close(), crm?.close(), website?.close()]);
+	await services?.close();
 }, 120_000);
 
 test('[crash-while-approval-waits] n8n killed while a review waits: after a restart the emailed link approves and the reply is sent', async () => {
-	const ids = await importAndPublish(n8n, ['website', 'lead'], {
-		website: (workflow) => withSettings(workflow, { sitemapUrl: website.sitemapUrl, allowInternalNetwork: true }),
-		lead: (workflow) => withSettings(workflow, { crmUpdateUrl: `${crm.url}/leads` }),
-	});
+	const { openai, smtp } = services;
+	const ids = await publishLeadWorkflows(n8n, services);
 	expect((await n8n.webhook('website-to-knowledge-base', undefined, { headers: WEBHOOK_AUTH })).status).toBe(200);
 	openai.setChatResponder(() => 'Hi Grace, the Starter plan costs 29 euros per month for five seats [1].');
 	const lead = { email: 'grace@globex.example', name: 'Grace Hopper', company: 'Globex', message: 'How much is the Starter plan?' };

@@ -14,6 +14,8 @@ import { promisify } from 'node:util';
 import { load } from 'cheerio';
 import type { ParsedMail } from 'mailparser';
 
+import { startOpenAITestServer, type OpenAITestServer } from '../../support/openaiServer';
+import { startSmtpCapture, type SmtpCapture } from '../../support/smtpCapture';
 import type { N8nInstance } from './n8nInstance';
 
 const execFileAsync = promisify(execFile);
@@ -301,4 +303,35 @@ function listen(server: Server): Promise<void> {
 function close(server: Server): Promise<void> {
 	server.closeAllConnections();
 	return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** What the shipped lead workflow talks to, all on this machine: model server, mail catcher, CRM and website. */
+export interface LeadServices {
+	openai: OpenAITestServer;
+	smtp: SmtpCapture;
+	crm: CrmRecorder;
+	website: Website;
+	close(): Promise<void>;
+}
+
+export async function startLeadServices(): Promise<LeadServices> {
+	const [openai, smtp, crm, website] = await Promise.all([
+		startOpenAITestServer({ apiKey: MODEL_API_KEY }),
+		startSmtpCapture(),
+		startCrmRecorder(),
+		startWebsite(),
+	]);
+	return { openai, smtp, crm, website, close: async () => void (await Promise.all([openai.close(), smtp.close(), crm.close(), website.close()])) };
+}
+
+/**
+ * Gives `n8n` the example credentials pointing at `services`, then imports and publishes the website and lead
+ * workflows set up as a user would (their sitemap, their CRM endpoint).
+ */
+export async function publishLeadWorkflows(n8n: N8nInstance, services: LeadServices): Promise<Record<ExampleName, string>> {
+	await n8n.importCredentials(await renderExampleCredentials({ openAiBaseUrl: services.openai.url, smtpPort: services.smtp.port }));
+	return await importAndPublish(n8n, ['website', 'lead'], {
+		website: (workflow) => withSettings(workflow, { sitemapUrl: services.website.sitemapUrl, allowInternalNetwork: true }),
+		lead: (workflow) => withSettings(workflow, { crmUpdateUrl: `${services.crm.url}/leads` }),
+	});
 }

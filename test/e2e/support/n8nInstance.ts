@@ -532,6 +532,9 @@ export async function startN8n(options: StartOptions = {}): Promise<N8nInstance>
 			QUEUE_BULL_REDIS_HOST: REDIS_HOST,
 			QUEUE_BULL_REDIS_PORT: String(REDIS_PORT),
 			QUEUE_BULL_PREFIX: bullPrefix,
+			// n8n's cache (webhooks among others) lives in Redis in queue mode; under this run's prefix it goes with
+			// the run (left behind, a webhook path of an earlier run conflicts with a new workflow using it).
+			N8N_REDIS_KEY_PREFIX: bullPrefix,
 			DB_TYPE: 'postgresdb',
 			DB_POSTGRESDB_HOST: POSTGRES_HOST,
 			DB_POSTGRESDB_PORT: '5432',
