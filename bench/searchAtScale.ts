@@ -28,7 +28,7 @@ import { ingestDocuments } from '../lib/ingest';
 import { searchWithDetails, type SearchOptions } from '../lib/search';
 import { openStore } from '../lib/stores';
 import { hybridCandidateCount } from '../lib/stores/common';
-import { HNSW_SEARCH_EF, REFINED_ROWS } from '../lib/stores/lancedb';
+import { RESULT_COLUMNS, tunedVectorQuery } from '../lib/stores/lancedb';
 import { analyzeQuery, type KeywordLanguage } from '../lib/textAnalysis';
 import type { Embedder, LoadedDocument, SearchMode, VectorStore } from '../lib/types';
 import { embedText } from '../test/support/openaiServer';
@@ -203,8 +203,6 @@ async function ingest(folder: string): Promise<IngestFigures> {
 
 // ---------------------------------------------------------------------------------------------------------
 
-/** The columns our store reads for a hit (lib/stores/lancedb.ts RESULT_COLUMNS). */
-const RESULT_COLUMNS = ['id', 'text', 'tokens', 'namespace', 'sourceId', 'documentHash', 'contentHash', 'chunkIndex', 'chunkCount', 'title', 'url', 'headingPath', 'ingestedAt', 'extra'];
 
 /** The store queries our path issues for one request (same search parameters), sent straight to LanceDB. */
 function rawQuery(table: lancedb.Table, language: KeywordLanguage, mode: SearchMode, text: string, vector: number[]): () => Promise<unknown> {
@@ -220,12 +218,7 @@ function rawQuery(table: lancedb.Table, language: KeywordLanguage, mode: SearchM
 			.limit(limit)
 			.toArray();
 	const semantic = (limit: number) => () =>
-		table
-			.query()
-			.nearestTo(vector)
-			.distanceType('cosine')
-			.refineFactor(Math.max(1, Math.floor(REFINED_ROWS / limit)))
-			.ef(Math.max(HNSW_SEARCH_EF, limit))
+		tunedVectorQuery(table.query().nearestTo(vector).distanceType('cosine'), limit)
 			.where(where)
 			.select([...RESULT_COLUMNS, '_distance'])
 			.limit(limit)

@@ -12,6 +12,7 @@
  * already there, so a reranker that fails, is slow or answers nonsense must not fail the search: `rerankItems`
  * then reports why and leaves the order alone. Only a cancelled execution stops it.
  */
+import { displayURL } from './redact';
 
 export type RerankFormat = 'documents' | 'texts';
 
@@ -58,7 +59,7 @@ export function rerankUrl(baseUrl: string): string {
 	try {
 		url = new URL(String(baseUrl ?? '').trim());
 	} catch {
-		throw new RerankError(`the reranker's base URL "${String(baseUrl ?? '')}" is not a valid URL`);
+		throw new RerankError(`the reranker's base URL "${displayURL(String(baseUrl ?? ''))}" is not a valid URL`);
 	}
 	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
 		throw new RerankError(`the reranker's base URL must start with http:// or https:// (got ${url.protocol})`);
@@ -69,15 +70,6 @@ export function rerankUrl(baseUrl: string): string {
 	const path = url.pathname.replace(/\/+$/, '');
 	url.pathname = path.endsWith('/rerank') ? path : `${path}/rerank`;
 	return url.toString();
-}
-
-/** The address as it may appear in an error: no user, password or query string (keys sometimes live there). */
-function displayUrl(url: string): string {
-	const shown = new URL(url);
-	shown.username = '';
-	shown.password = '';
-	shown.search = '';
-	return shown.toString();
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -188,8 +180,8 @@ export function createHttpReranker(options: HttpRerankerOptions): Reranker {
 				if (timeout.signal.aborted) throw new RerankError(`the reranker did not answer within ${formatSeconds(timeoutMs)}`);
 				const cause = (error as { cause?: { code?: string; message?: string } }).cause;
 				// Messages of fetch may quote the address, query string included: never let them carry it.
-				const detail = String(cause?.code ?? cause?.message ?? (error as Error).message).split(url).join(displayUrl(url));
-				throw new RerankError(`could not reach the reranker at ${displayUrl(url)}: ${detail}`);
+				const detail = String(cause?.code ?? cause?.message ?? (error as Error).message).split(url).join(displayURL(url));
+				throw new RerankError(`could not reach the reranker at ${displayURL(url)}: ${detail}`);
 			} finally {
 				clearTimeout(timer);
 				signal?.removeEventListener('abort', onAbort);

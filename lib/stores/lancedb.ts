@@ -143,8 +143,16 @@ const HNSW_EF_CONSTRUCTION = 100;
  * 10 on bench/searchAtScale.ts (50,000 chunks); a wider HNSW search (ef) and re-ranking up to 200 rows (5× the
  * requested 40) on their full-precision vectors (the index compares 8-bit quantised ones) raised it to 89 % for ~3 ms.
  */
-export const HNSW_SEARCH_EF = 200;
-export const REFINED_ROWS = 200;
+const HNSW_SEARCH_EF = 200;
+const REFINED_ROWS = 200;
+
+/**
+ * A vector query of `depth` rows searched wide enough and re-scored on full vectors. Refining multiplies the rows
+ * the index must return, so deep candidate lists (hybrid) are refined less; ef must cover what it returns.
+ */
+export function tunedVectorQuery(query: lancedb.VectorQuery, depth: number): lancedb.VectorQuery {
+	return query.refineFactor(Math.max(1, Math.floor(REFINED_ROWS / depth))).ef(Math.max(HNSW_SEARCH_EF, depth));
+}
 /**
  * Scalar indexes: the namespace every query filters on (a bitmap: few distinct values) and the columns ingest
  * looks rows up by. Without them each lookup, each merge-insert and each query's namespace pre-filter scanned
@@ -184,7 +192,8 @@ const EXTRA_TYPES = {
 } as const;
 type ExtraType = keyof typeof EXTRA_TYPES;
 
-const RESULT_COLUMNS = [
+/** The columns a search reads for each hit. */
+export const RESULT_COLUMNS = [
 	'id',
 	'text',
 	'tokens',
@@ -727,13 +736,7 @@ export class LanceDbStore implements VectorStore {
 		}
 		const depth = query.mode === 'hybrid' ? hybridCandidateCount(query.topK) : query.topK;
 		const semantic = async () =>
-			(await table
-				.query()
-				.nearestTo(query.vector as number[])
-				.distanceType('cosine')
-				// Refining multiplies the rows the index must return; deep candidate lists (hybrid) are refined less.
-				.refineFactor(Math.max(1, Math.floor(REFINED_ROWS / depth)))
-				.ef(Math.max(HNSW_SEARCH_EF, depth))
+			(await tunedVectorQuery(table.query().nearestTo(query.vector as number[]).distanceType('cosine'), depth)
 				.where(where)
 				.select([...RESULT_COLUMNS, '_distance'])
 				.limit(depth)

@@ -73,6 +73,8 @@ describe('HTTP reranker', () => {
 		expect(server.requests[0].path).toBe('/v1/rerank');
 		expect(() => rerankUrl('ftp://x')).toThrow(RerankError);
 		expect(() => rerankUrl('not a url')).toThrow(/not a valid URL/);
+		// A URL too broken to parse is still shown without its user-info and query.
+		expect(() => rerankUrl('http://ada:s3cret-pass@[bad?key=k3y-123')).toThrow('the reranker\'s base URL "http://[bad" is not a valid URL');
 	});
 
 	it('refuses malformed answers: no list, an index outside the documents, a repeated index, no score', () => {
