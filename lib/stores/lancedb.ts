@@ -237,6 +237,26 @@ function vectorIndexConfig(): lancedb.Index {
 	return lancedb.Index.hnswSq({ distanceType: 'cosine', efConstruction: HNSW_EF_CONSTRUCTION });
 }
 
+const PRIMARY_KEY_METADATA = 'lance-schema:unenforced-primary-key:position';
+
+function hasPrimaryKey(schema: Schema): boolean {
+	return schema.fields.some((field) => field.name === 'id' && field.metadata.has(PRIMARY_KEY_METADATA));
+}
+
+/**
+ * Declares `id` the table's primary key. LanceDB then checks concurrent merge-inserts against each other's keys:
+ * without it, two queue-mode workers writing the same new chunks at the same moment both inserted them
+ * (test/reliability/queueWorkers.e2e.test.ts saw 1,500 rows for 1,000 chunks). Tables created before this are
+ * given it on their next write; another process may do it at the same moment.
+ */
+async function setPrimaryKey(table: lancedb.Table): Promise<void> {
+	try {
+		await table.setUnenforcedPrimaryKey('id');
+	} catch (error) {
+		if (!/already set/i.test(String(error))) throw error;
+	}
+}
+
 function extraColumn(key: string, type: ExtraType): string {
 	return `x_${Buffer.from(key, 'utf8').toString('hex')}_${type}`;
 }
@@ -539,7 +559,11 @@ export class LanceDbStore implements VectorStore {
 			});
 			this.table = table;
 		}
-		const schema = await table.schema();
+		let schema = await table.schema();
+		if (!hasPrimaryKey(schema)) {
+			await setPrimaryKey(table);
+			schema = await table.schema();
+		}
 		const stored = vectorDimension(schema);
 		if (stored !== dimension) throw dimensionMismatch(this.tableName, stored, dimension);
 		const existing = new Set(schema.fields.map((field) => field.name));

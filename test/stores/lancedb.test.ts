@@ -176,4 +176,35 @@ const [folder, name, startAt] = process.argv.slice(2);
 		expect(sources).toContain('c-7.md');
 		await store.close();
 	}, 40_000);
+
+	it('stores chunks that several processes write at the same moment once, not once per process', async () => {
+		// Two queue-mode workers running the same ingest: the same new chunk ids arrive from each at once.
+		const worker = path.join(folder, 'same-writer.ts');
+		fs.writeFileSync(
+			worker,
+			`import { openStore } from ${JSON.stringify(path.resolve(__dirname, '../../lib/stores'))};
+import { chunk } from ${JSON.stringify(path.resolve(__dirname, 'contract'))};
+const [folder, round, startAt] = process.argv.slice(2);
+(async () => {
+	const store = await openStore({ kind: 'lancedb', path: folder, table: 'same-chunks' });
+	const chunks = Array.from({ length: 300 }, (_, index) => chunk({ sourceId: 'round-' + round + '-' + index + '.md', text: 'Shared text ' + index }));
+	await new Promise((resolve) => setTimeout(resolve, Number(startAt) - Date.now()));
+	await store.upsert(chunks);
+	await store.close();
+})().catch((error) => { console.error(String(error)); process.exit(1); });
+`,
+		);
+		const tsx = path.resolve(__dirname, '../../node_modules/.bin/tsx');
+		const run = promisify(execFile);
+		const lancedb = await import('@lancedb/lancedb');
+		for (let round = 0; round < 3; round++) {
+			const startAt = String(Date.now() + 3_000);
+			await Promise.all(['a', 'b', 'c'].map(() => run(tsx, [worker, folder, String(round), startAt], { timeout: 30_000 })));
+			const connection = await lancedb.connect(folder, { readConsistencyInterval: 0 });
+			const table = await connection.openTable('same-chunks');
+			expect(await table.countRows(`sourceId LIKE 'round-${round}-%'`)).toBe(300);
+			table.close();
+			connection.close();
+		}
+	}, 120_000);
 });
