@@ -183,7 +183,7 @@ const LOOKUP_BATCH = 500;
  */
 const WRITE_ATTEMPTS = 5;
 const WRITE_RETRY_BASE_MS = 50;
-const RETRYABLE_WRITE_ERROR = /Retryable commit conflict|Provided schema does not match existing table schema/i;
+const RETRYABLE_WRITE_ERROR = /Retryable commit conflict|Incompatible transaction|Provided schema does not match existing table schema/i;
 
 const EXTRA_TYPES = {
 	s: () => new List(new Field('item', new Utf8(), true)),
@@ -247,7 +247,8 @@ function hasPrimaryKey(schema: Schema): boolean {
  * Declares `id` the table's primary key. LanceDB then checks concurrent merge-inserts against each other's keys:
  * without it, two queue-mode workers writing the same new chunks at the same moment both inserted them
  * (test/reliability/queueWorkers.e2e.test.ts saw 1,500 rows for 1,000 chunks). Tables created before this are
- * given it on their next write; another process may do it at the same moment.
+ * given it on their next write. Another process may set it first ("already set"), or at the same moment: that
+ * commit conflict is retried with the whole write, which then finds the key set.
  */
 async function setPrimaryKey(table: lancedb.Table): Promise<void> {
 	try {
