@@ -52,6 +52,7 @@ import {
 	type VersionRow,
 } from './common';
 import { reciprocalRankFusion } from './fusion';
+import { withWriteLock } from './writeLock';
 
 export interface LanceDbStoreOptions {
 	path: string;
@@ -63,6 +64,8 @@ export interface LanceDbStoreOptions {
 	vectorIndexThreshold?: number;
 	/** Vector index segments tolerated before the index is rebuilt as one (MAX_VECTOR_INDEX_SEGMENTS). */
 	maxVectorIndexSegments?: number;
+	/** Rows waiting for the indexes that trigger an optimisation, at the least (OPTIMIZE_AFTER_UNINDEXED_ROWS). */
+	optimizeAfterUnindexedRows?: number;
 	/** How old a table version must be for an optimisation to delete it (VERSION_RETENTION_MS). */
 	versionRetentionMs?: number;
 	/**
@@ -450,9 +453,12 @@ export class LanceDbStore implements VectorStore {
 		return this.table;
 	}
 
-	private serializeWrite<T>(work: () => Promise<T>): Promise<T> {
+	/** One write at a time per table: in this process by a queue, across processes by a lock in the folder. */
+	private serializeWrite<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
 		const previous = this.shared.writeQueues.get(this.tableName) ?? Promise.resolve();
-		const run = previous.then(() => this.retryConflicts(work));
+		const run = previous.then(() =>
+			withWriteLock({ folder: this.options.path, table: this.tableName, signal }, () => this.retryConflicts(work)),
+		);
 		this.shared.writeQueues.set(
 			this.tableName,
 			run.catch(() => undefined),
@@ -529,7 +535,7 @@ export class LanceDbStore implements VectorStore {
 			const language = wantedLanguage(state, this.keywordLanguage);
 			if (language) await this.reindexKeywords(table, language);
 			await this.maintainIndexes(table, dimension, language ? keywordState(await table.schema()) : state);
-		});
+		}, signal);
 	}
 
 	/** Opens or creates the table, checks the dimension and adds columns for metadata keys not seen before. */
@@ -631,7 +637,8 @@ export class LanceDbStore implements VectorStore {
 		}
 		const keywordIndex = indexOn(keywords.language === 'legacy' ? 'text' : KEYWORDS);
 		const unindexed = keywordIndex ? ((await table.indexStats(keywordIndex.name))?.numUnindexedRows ?? 0) : 0;
-		if (unindexed >= Math.max(OPTIMIZE_AFTER_UNINDEXED_ROWS, rows * OPTIMIZE_FRACTION)) {
+		const optimizeAfter = this.options.optimizeAfterUnindexedRows ?? OPTIMIZE_AFTER_UNINDEXED_ROWS;
+		if (unindexed >= Math.max(optimizeAfter, rows * OPTIMIZE_FRACTION)) {
 			const retention = this.options.versionRetentionMs ?? VERSION_RETENTION_MS;
 			await table.optimize({ cleanupOlderThan: new Date(Date.now() - retention) });
 		}

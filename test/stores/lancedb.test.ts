@@ -177,6 +177,43 @@ const [folder, name, startAt] = process.argv.slice(2);
 		await store.close();
 	}, 40_000);
 
+	it('ends with one version per source when several processes ingest the same new and then updated sources at once', async () => {
+		// What an ingest does in each process: write the new version in slices, then delete each source's other
+		// versions. Low thresholds make the writers also race to build indexes and optimise. Without the folder's
+		// write lock this failed with duplicated rows or LanceDB's "Too many concurrent writers".
+		const worker = path.join(folder, 'ingest-writer.ts');
+		fs.writeFileSync(
+			worker,
+			`import { LanceDbStore } from ${JSON.stringify(path.resolve(__dirname, '../../lib/stores'))};
+import { chunk } from ${JSON.stringify(path.resolve(__dirname, 'contract'))};
+const [folder, version, startAt] = process.argv.slice(2);
+(async () => {
+	const store = new LanceDbStore({ path: folder, table: 'same-ingest', vectorIndexThreshold: 300, optimizeAfterUnindexedRows: 100 });
+	const chunks = Array.from({ length: 400 }, (_, index) => chunk({ sourceId: 'doc-' + index, documentHash: 'v' + version + '-' + index, text: 'Doc ' + index + ' version ' + version }));
+	await new Promise((resolve) => setTimeout(resolve, Number(startAt) - Date.now()));
+	for (let start = 0; start < chunks.length; start += 50) await store.upsert(chunks.slice(start, start + 50));
+	for (const item of chunks) await store.deleteSource('acme', item.metadata.sourceId, item.metadata.documentHash);
+	await store.close();
+})().catch((error) => { console.error(String(error)); process.exit(1); });
+`,
+		);
+		const tsx = path.resolve(__dirname, '../../node_modules/.bin/tsx');
+		const run = promisify(execFile);
+		const lancedb = await import('@lancedb/lancedb');
+		for (const version of [1, 2]) {
+			const startAt = String(Date.now() + 3_000);
+			await Promise.all(['a', 'b', 'c'].map(() => run(tsx, [worker, folder, String(version), startAt], { timeout: 120_000 })));
+			const connection = await lancedb.connect(folder, { readConsistencyInterval: 0 });
+			const table = await connection.openTable('same-ingest');
+			const rows = (await table.query().select(['id', 'documentHash']).toArray()) as Array<{ id: string; documentHash: string }>;
+			expect(rows).toHaveLength(400);
+			expect(new Set(rows.map((row) => row.id)).size).toBe(400);
+			expect(rows.filter((row) => !row.documentHash.startsWith(`v${version}-`))).toEqual([]);
+			table.close();
+			connection.close();
+		}
+	}, 300_000);
+
 	it('stores chunks that several processes write at the same moment once, not once per process', async () => {
 		// Two queue-mode workers running the same ingest: the same new chunk ids arrive from each at once.
 		const worker = path.join(folder, 'same-writer.ts');
