@@ -94,6 +94,15 @@ export class SymbioticModelApi implements ICredentialType {
 			description:
 				'Embedding requests sent at the same time by one node. More is faster on a server that can take them; 1 for a small self-hosted server. 0 = 4.',
 		},
+		{
+			displayName: 'Embedding Timeout (Seconds)',
+			name: 'embeddingTimeout',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 60,
+			description:
+				'How long one embedding request may take. A request that times out goes again once (a large one in halves first); a server that never answers fails the document after about twice this. 0 = 60.',
+		},
 	];
 
 	authenticate: IAuthenticateGeneric = {

@@ -258,7 +258,7 @@ export function createOpenAIEmbedder(config: OpenAIEmbedderConfig): OpenAIEmbedd
 			}
 			case 'timeout':
 				return new ModelRequestError(
-					`The embedding request to ${where} timed out${tries} (${detail}). Raise the timeout or lower the batch size.`,
+					`The embedding request to ${where} timed out${tries} (${detail}). Check that the server is up; if it is only slow, raise Embedding Timeout (Seconds) or lower Embedding Tokens per Request in the Model credential.`,
 					'timeout',
 					undefined,
 					attempts,
@@ -297,8 +297,9 @@ export function createOpenAIEmbedder(config: OpenAIEmbedderConfig): OpenAIEmbedd
 		});
 	};
 
-	const embedBatch = async (batch: Batch, signal: AbortSignal): Promise<number[][]> =>
-		withRetries(
+	const embedBatch = async (batch: Batch, signal: AbortSignal): Promise<number[][]> => {
+		let timeouts = 0;
+		return withRetries(
 			async (attemptSignal, attempt) => {
 				config.onRequest?.({ inputs: batch.texts.length, tokens: batch.tokens, attempt });
 				const response = await client.embeddings.create(
@@ -325,11 +326,13 @@ export function createOpenAIEmbedder(config: OpenAIEmbedderConfig): OpenAIEmbedd
 				timeoutMs,
 				signal,
 				baseDelayMs: config.retryBaseDelayMs,
-				// A batch of many texts that timed out goes again in halves (see embedWithinLimits), not whole.
-				giveUp: (failure) => failure.kind === 'timeout' && splitsOnTimeout(batch),
+				// A batch of many texts that timed out goes again in halves (see embedWithinLimits), not whole; a small
+				// one goes again once: a server that does not answer must not hold a document for maxRetries timeouts.
+				giveUp: (failure) => failure.kind === 'timeout' && (splitsOnTimeout(batch) || ++timeouts > 1),
 			},
 			toError,
 		);
+	};
 
 	// Down to the 8,192 tokens per request that were this embedder's default: below, a timeout is retried as it is
 	// (a server that does not answer at all must not cost a split per level).

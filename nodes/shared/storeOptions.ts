@@ -253,6 +253,7 @@ export function embedderConfig(credentials: ICredentialDataDecryptedObject): Ope
 		batchSize: positive(credentials.embeddingBatchSize),
 		maxBatchTokens: positive(credentials.embeddingBatchBudget),
 		concurrency: positive(credentials.embeddingConcurrency),
+		timeoutMs: positive(Number(credentials.embeddingTimeout) * 1000),
 	};
 }
 

@@ -258,18 +258,22 @@ describe('OpenAI-compatible embedder against a real local server', () => {
 		expect(server.count('/embeddings')).toBe(1);
 	});
 
-	it('times out a slow attempt, retries it, and reports a timeout when all attempts are slow', async () => {
+	it('times out a slow attempt, retries it once, and reports a timeout naming the credential fields when the server hangs', async () => {
 		server.delayNext(1, 2000, { path: '/embeddings' });
-		const started = Date.now();
+		let started = Date.now();
 		await embedder({ timeoutMs: 300 }).embed(['slow']);
 		expect(Date.now() - started).toBeLessThan(1500);
 		expect(server.count('/embeddings')).toBe(2);
 
+		// Five retries allowed, but a server that does not answer costs two timeouts (and one backoff), not six.
 		server.reset();
-		server.delayNext(5, 2000, { path: '/embeddings' });
-		const error = await failure(embedder({ timeoutMs: 200, maxRetries: 1 }).embed(['slow']));
+		server.delayNext(10, 3000, { path: '/embeddings' });
+		started = Date.now();
+		const error = await failure(embedder({ timeoutMs: 300, maxRetries: 5 }).embed(['slow']));
+		expect(Date.now() - started).toBeLessThan(2000);
 		expect(error.kind).toBe('timeout');
 		expect(error.message).toMatch(/timed out after 2 attempts/);
+		expect(error.message).toContain('Embedding Timeout (Seconds)');
 		expect(server.count('/embeddings')).toBe(2);
 	});
 

@@ -74,4 +74,25 @@ describe('model endpoint faults, through the Ingest Document node in n8n', () =>
 		const hits = (await keywordSearch('shop opens weekdays')).filter((hit) => hit.sourceId === 'opening-hours');
 		expect(hits.map((hit) => hit.text)).toEqual([expect.stringContaining('opens at nine')]);
 	}, 90_000);
+
+	it('[model-stall] an endpoint that accepts requests and never answers fails the item after two timeouts; the previous version stays', async () => {
+		const credential = kb.modelCredentials.symbioticModelApi;
+		await ingestOne('returns', 'Returns are accepted within 30 days.');
+		credential.embeddingTimeout = 1;
+		try {
+			kb.server.reset();
+			kb.server.delayNext(100, 30_000, { path: '/embeddings' });
+			const stalled = await ingestOne('returns', 'Returns are accepted within 60 days, from June.', { onError: 'continueRegularOutput' });
+			expect(stalled.result.error).toBeUndefined();
+			expect(String(stalled.item?.error)).toMatch(/timed out after 2 attempts.*Embedding Timeout \(Seconds\)/);
+			// Two 1-second attempts and one backoff, not six attempts.
+			expect(stalled.ms).toBeLessThan(6_000);
+			expect(kb.server.count('/embeddings')).toBe(2);
+		} finally {
+			delete credential.embeddingTimeout;
+			kb.server.reset();
+		}
+		const hits = (await keywordSearch('returns accepted days')).filter((hit) => hit.sourceId === 'returns');
+		expect(hits.map((hit) => hit.text)).toEqual([expect.stringContaining('30 days')]);
+	}, 60_000);
 });
