@@ -62,6 +62,46 @@ export async function startRedisServer(extraArgs: string[] = [], configFile?: st
 	};
 }
 
+export interface RestartableRedisServer {
+	port: number;
+	/** Starts the server (again) on the same port and data folder. */
+	up(): Promise<void>;
+	/** SIGKILL: no shutdown, no final save, as a crash or the OOM killer. */
+	kill(): Promise<void>;
+	stop(): Promise<void>;
+}
+
+/** A redis-server with the durability a production memory needs (append-only file, fsync on every write). */
+export async function startRestartableRedis(): Promise<RestartableRedisServer> {
+	const port = await freePort();
+	const dir = mkdtempSync(path.join(tmpdir(), 'symbiotic-redis-restart-'));
+	let child: ChildProcess | undefined;
+	const server: RestartableRedisServer = {
+		port,
+		up: async () => {
+			child = spawn(
+				'redis-server',
+				['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
+				{ stdio: 'ignore' },
+			);
+			await waitUntilListening(port, child, 10_000);
+		},
+		kill: async () => {
+			const running = child;
+			if (!running || running.exitCode !== null || running.signalCode !== null) return;
+			const exited = new Promise((resolve) => running.once('exit', resolve));
+			running.kill('SIGKILL');
+			await exited;
+		},
+		stop: async () => {
+			await server.kill();
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+	await server.up();
+	return server;
+}
+
 /** What a server says about its clients (INFO): connections open now, and connections ever accepted. */
 export async function connectionCounts(client: Redis): Promise<{ connected: number; accepted: number }> {
 	const info = await client.info();

@@ -4,70 +4,16 @@
  * (append-only file, fsync on every write): what Redis acknowledged must be there after the restart, and what
  * was in flight must fail with a clear error — never silently.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Redis } from 'ioredis';
 
 import { RedisDecisionStore } from '../../lib/approval/redisDecisionStore';
 import { RedisMemoryBackend } from '../../lib/memory';
-import { freePort } from '../memory/redisServer';
+import { startRestartableRedis, type RestartableRedisServer } from '../memory/redisServer';
 
-/** A redis-server that can be killed and started again on the same port and data folder. */
-class RestartableRedis {
-	private child?: ChildProcess;
-
-	private constructor(
-		readonly port: number,
-		private readonly dir: string,
-	) {}
-
-	static async start(): Promise<RestartableRedis> {
-		const redis = new RestartableRedis(await freePort(), mkdtempSync(path.join(tmpdir(), 'symbiotic-redis-restart-')));
-		await redis.up();
-		return redis;
-	}
-
-	async up(): Promise<void> {
-		this.child = spawn(
-			'redis-server',
-			['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''],
-			{ stdio: 'ignore' },
-		);
-		const deadline = Date.now() + 10_000;
-		while (Date.now() < deadline) {
-			const ready = await new Promise<boolean>((resolve) => {
-				const socket = net.connect(this.port, '127.0.0.1');
-				socket.once('connect', () => (socket.destroy(), resolve(true)));
-				socket.once('error', () => resolve(false));
-			});
-			if (ready) return;
-			await new Promise((resolve) => setTimeout(resolve, 50));
-		}
-		throw new Error(`redis-server did not come back on port ${this.port}`);
-	}
-
-	/** SIGKILL: no shutdown, no final save, as a crash or the OOM killer. */
-	async kill(): Promise<void> {
-		const child = this.child;
-		if (!child || child.exitCode !== null) return;
-		const exited = new Promise((resolve) => child.once('exit', resolve));
-		child.kill('SIGKILL');
-		await exited;
-	}
-
-	async stop(): Promise<void> {
-		await this.kill();
-		rmSync(this.dir, { recursive: true, force: true });
-	}
-}
-
-let redis: RestartableRedis;
+let redis: RestartableRedisServer;
 
 beforeEach(async () => {
-	redis = await RestartableRedis.start();
+	redis = await startRestartableRedis();
 });
 
 afterEach(async () => {

@@ -114,6 +114,8 @@ export const CITATION_MARKER = /\[\d+(?:[,\s]*\d+)*\]/;
 export interface LocalServices {
 	openAiBaseUrl: string;
 	smtpPort: number;
+	/** The Redis of the example Redis credential (default: the machine's, 127.0.0.1:6379). */
+	redisUrl?: string;
 }
 
 /**
@@ -137,7 +139,7 @@ export async function renderExampleCredentials(services: LocalServices): Promise
 				SYMBIOTIC_SMTP_PORT: String(services.smtpPort),
 				SYMBIOTIC_APPROVAL_SECRET: randomBytes(48).toString('base64'),
 				SYMBIOTIC_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
-				REDIS_URL: 'redis://127.0.0.1:6379',
+				REDIS_URL: services.redisUrl ?? 'redis://127.0.0.1:6379',
 			},
 		},
 	);
@@ -328,10 +330,15 @@ export async function startLeadServices(): Promise<LeadServices> {
  * Gives `n8n` the example credentials pointing at `services`, then imports and publishes the website and lead
  * workflows set up as a user would (their sitemap, their CRM endpoint).
  */
-export async function publishLeadWorkflows(n8n: N8nInstance, services: LeadServices): Promise<Record<ExampleName, string>> {
-	await n8n.importCredentials(await renderExampleCredentials({ openAiBaseUrl: services.openai.url, smtpPort: services.smtp.port }));
+export async function publishLeadWorkflows(
+	n8n: N8nInstance,
+	services: LeadServices,
+	options: { redisUrl?: string; lead?: (workflow: ShippedWorkflow) => ShippedWorkflow } = {},
+): Promise<Record<ExampleName, string>> {
+	const { redisUrl, lead = (workflow) => workflow } = options;
+	await n8n.importCredentials(await renderExampleCredentials({ openAiBaseUrl: services.openai.url, smtpPort: services.smtp.port, redisUrl }));
 	return await importAndPublish(n8n, ['website', 'lead'], {
 		website: (workflow) => withSettings(workflow, { sitemapUrl: services.website.sitemapUrl, allowInternalNetwork: true }),
-		lead: (workflow) => withSettings(workflow, { crmUpdateUrl: `${services.crm.url}/leads` }),
+		lead: (workflow) => lead(withSettings(workflow, { crmUpdateUrl: `${services.crm.url}/leads` })),
 	});
 }
