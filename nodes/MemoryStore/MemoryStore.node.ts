@@ -18,7 +18,14 @@ export class MemoryStore implements INodeType {
 		defaults: { name: 'Memory Store' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		usableAsTool: true,
+		// As an AI Agent tool this description is what the agent's model reads (n8n's "Set Automatically" gives the
+		// node's description, whatever the operation): one text for every operation, saying who decides the contact.
+		usableAsTool: {
+			replacements: {
+				description:
+					"Memory of the contact in this conversation; the workflow decides which contact, you cannot choose another. Depending on its setup it returns the conversation so far (transcript and messages) or what is known about the contact (facts), stores new messages or facts, clears that memory, or lists stored conversations.",
+			},
+		},
 		// Literal names: the community-node linter matches a credential to its `testedBy` by reading this array.
 		credentials: [
 			{

@@ -57,7 +57,7 @@ export class VectorSearch implements INodeType {
 		usableAsTool: {
 			replacements: {
 				description:
-					'Searches the knowledge base of company documents (web pages, brochures, notes) and returns the best matching passages as text numbered [1], [2]… with their sources, to quote and cite. Input: a question or keywords.',
+					'Searches the knowledge base (the documents loaded for this workflow; you cannot choose another) and returns the best matching passages as context, text numbered [1], [2]… with their sources to quote and cite; count is 0 when nothing matches. Input: a question or keywords.',
 			},
 		},
 		credentials: searchCredentials,

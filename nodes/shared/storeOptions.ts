@@ -10,7 +10,8 @@ import { createOpenAIEmbedder, type OpenAIEmbedderConfig } from '../../lib/embed
 import { isEmbeddingModelConfigured } from '../../lib/search';
 import { defaultLanceDbPath, openStore } from '../../lib/stores';
 import { parseKeywordLanguage } from '../../lib/textAnalysis';
-import { InputError, type Embedder, type VectorStore } from '../../lib/types';
+import type { Embedder, VectorStore } from '../../lib/types';
+import { refuseAgentChosenParameters, type OwnerParameter } from './agentGuard';
 import { executePerItem, type FieldLabels } from './perItem';
 
 export const MODEL_CREDENTIAL = 'symbioticModelApi';
@@ -125,6 +126,22 @@ const knowledgeBaseLabels: FieldLabels = {
 	keywordLanguage: 'Language',
 };
 
+/** The parameters that decide whose knowledge a node uses: never chosen by an AI agent. */
+const knowledgeBaseOwnerParameters: OwnerParameter[] = (
+	[
+		['folderPath', 'path'],
+		['collection', 'collection'],
+		['namespace', 'namespace'],
+	] as const
+).map(([path, field]) => ({
+	path,
+	field,
+	label: knowledgeBaseLabels[field],
+	decides: 'whose knowledge is used',
+	instead:
+		"Set a fixed value, or an expression on another node's output, e.g. {{ $('Node name').item.json.namespace }}.",
+}));
+
 export interface KnowledgeBase {
 	store: VectorStore;
 	/** Absent when no model credential is selected: keyword search only. */
@@ -171,23 +188,11 @@ export class KnowledgeBases {
 
 	/**
 	 * Folder, collection and namespace decide whose knowledge is read or written. Filled in by an AI agent
-	 * (`$fromAI()`), a prompt could talk the agent into another client's documents, so they must come from the
-	 * workflow.
+	 * (`$fromAI()`, or the tool call's input), a prompt could talk the agent into another client's documents,
+	 * so they must come from the workflow.
 	 */
 	private refuseAgentChosenKnowledgeBase(): void {
-		const parameters = this.ctx.getNode().parameters;
-		for (const [name, field] of [
-			['folderPath', 'path'],
-			['collection', 'collection'],
-			['namespace', 'namespace'],
-		]) {
-			if (String(parameters[name] ?? '').toLowerCase().includes('$fromai')) {
-				throw new InputError(
-					`The AI agent may not choose the ${knowledgeBaseLabels[field]} ($fromAI): it decides whose knowledge is used. Set a fixed value or an expression on the workflow's own data.`,
-					field,
-				);
-			}
-		}
+		refuseAgentChosenParameters(this.ctx.getNode(), knowledgeBaseOwnerParameters);
 	}
 
 	private async store(itemIndex: number): Promise<VectorStore> {

@@ -3,15 +3,39 @@
  * 127.0.0.1:6379, under a key prefix unique to this run and deleted afterwards.
  */
 import { Redis } from 'ioredis';
-import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, INodeExecutionData, INodeParameters } from 'n8n-workflow';
+import { deepCopy, NodeConnectionTypes } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, IDataObject, INodeExecutionData, INodeParameters, INodeType } from 'n8n-workflow';
 
 import { MemoryStore } from '../../nodes/MemoryStore/MemoryStore.node';
 import { connectionCounts, freePort, startRedisServer } from '../memory/redisServer';
-import { linearWorkflow, runWorkflow } from '../support/n8nHarness';
+import { HARNESS_TRIGGER_NAME, linearWorkflow, runWorkflow } from '../support/n8nHarness';
 import type { TestNode } from '../support/n8nHarness';
+import { AGENT_TYPE, agentWorkflow, nodeTypes as knowledgeBaseNodeTypes } from './knowledgeBaseNodes';
 
 const TYPE = 'n8n-nodes-symbiotic.memoryStore';
-const nodeTypes = { [TYPE]: new MemoryStore() };
+const TOOL_TYPE = `${TYPE}Tool`;
+
+/** The variant n8n derives for the AI Agent's Tools connection (as in knowledgeBaseNodes' asAgentTool). */
+function asAgentTool(nodeType: INodeType): INodeType {
+	const { usableAsTool, ...base } = deepCopy(nodeType.description);
+	return {
+		description: {
+			...base,
+			...(typeof usableAsTool === 'object' ? usableAsTool.replacements : {}),
+			name: `${base.name}Tool`,
+			displayName: `${base.displayName} Tool`,
+			inputs: [],
+			outputs: [NodeConnectionTypes.AiTool],
+		},
+		execute: nodeType.execute,
+	};
+}
+
+const nodeTypes = {
+	[TYPE]: new MemoryStore(),
+	[TOOL_TYPE]: asAgentTool(new MemoryStore()),
+	[AGENT_TYPE]: knowledgeBaseNodeTypes[AGENT_TYPE],
+};
 const keyPrefix = `symbiotic-node-test-${process.pid}-${Date.now()}`;
 const redisCredential = { connection: 'host', host: '127.0.0.1', port: 6379, connectTimeout: 1000 };
 const admin = new Redis({ host: '127.0.0.1', port: 6379 });
@@ -132,6 +156,104 @@ describe('Memory Store node (Redis)', () => {
 			node: { onError: 'continueRegularOutput' },
 		});
 		expect(continued.items.map((item) => item.error)).toEqual([expected, expected]);
+	});
+});
+
+describe('Memory Store node: whose memory is never chosen by the AI agent', () => {
+	const spellings = [
+		"={{ $fromAI('contact', 'Whose memory', 'string') }}",
+		"={{ $fromai('contact') }}",
+		"={{ $fromAi ( 'contact' ) }}",
+		"={{ /*n8n-auto-generated-fromAI-override*/ $fromAI('Session_ID', ``, 'string') }}",
+		"={{ $FROMAI('contact') }}",
+		"={{ \\u0024fromAI('contact') }}",
+	];
+	const fields = [
+		{ label: 'Session ID', set: (value: string) => ({ sessionId: value }) },
+		{ label: 'Namespace', set: (value: string) => ({ namespace: value }) },
+		{ label: 'Key Prefix', set: (value: string) => ({ storageOptions: { keyPrefix: value } }) },
+	];
+	const cases = fields.flatMap((field) => spellings.map((spelling) => [field.label, spelling, field.set(spelling)] as const));
+
+	it.each(cases)('refuses $fromAI in %s (%s), naming the parameter', async (label, _spelling, parameters) => {
+		const failed = await run({ operation: 'getHistory', sessionId: 'ada@example.com', window: 'all', ...parameters });
+		expect(failed.error?.message).toMatch(new RegExp(`^The AI agent may not choose the ${label} \\(\\$fromAI\\): it decides `));
+		expect(failed.error?.description).toBe(`Check the "${label}" parameter of item 1.`);
+	});
+
+	it('says where the session should come from, and gives every item the error with "On Error: Continue"', async () => {
+		const parameters = { operation: 'clearSession', sessionId: "={{ $fromAI('sessionId') }}" };
+		const failed = await run(parameters);
+		expect(failed.error?.message).toBe(
+			"The AI agent may not choose the Session ID ($fromAI): it decides whose conversation is read or changed. Set it from the workflow, e.g. the chat's session: {{ $('When chat message received').item.json.sessionId }}.",
+		);
+		const continued = await run(parameters, [{ json: {} }, { json: {} }], { node: { onError: 'continueRegularOutput' } });
+		expect(continued.items).toHaveLength(2);
+		expect(continued.items.map((item) => item.description)).toEqual([
+			'Check the "Session ID" parameter of item 1.',
+			'Check the "Session ID" parameter of item 2.',
+		]);
+	});
+
+	it('lets List Sessions run with a leftover Session ID it does not use, but not with an agent-chosen namespace', async () => {
+		const listed = await run({ operation: 'listSessions', namespace: 'nobody-here', sessionId: "={{ $fromAI('x') }}", limit: 10, cursor: '' });
+		expect(listed.error).toBeUndefined();
+		expect(listed.items[0]).toMatchObject({ namespace: 'nobody-here', count: 0 });
+		const refused = await run({ operation: 'listSessions', namespace: "={{ $fromAI('client') }}", limit: 10, cursor: '' });
+		expect(refused.error?.message).toMatch(/^The AI agent may not choose the Namespace/);
+	});
+
+	describe('as an AI Agent tool', () => {
+		const chat = [{ json: { sessionId: 'chat-ada', action: 'sendMessage', chatInput: 'What do you know about me?' } }];
+		const toolNode = (parameters: INodeParameters): TestNode => ({
+			name: 'Memory Tool',
+			type: TOOL_TYPE,
+			parameters: { backend: 'redis', namespace: 'agent', storageOptions: { keyPrefix }, operation: 'getFacts', ...parameters },
+		});
+		const callTool = async (tool: TestNode, toolArguments: IDataObject) => {
+			const result = await runWorkflow(agentWorkflow(tool, toolArguments), {
+				nodeTypes,
+				credentials: { symbioticRedisApi: redisCredential },
+				inputItems: chat,
+			});
+			expect(result.error).toBeUndefined();
+			return JSON.parse(String(result.outputs.Agent[0][0].json.observation));
+		};
+
+		beforeAll(async () => {
+			for (const [sessionId, city] of [['chat-ada', 'Oslo'], ['chat-bob', 'Lima']]) {
+				await run({ namespace: 'agent', operation: 'setFacts', sessionId, factsInput: 'json', factsJson: JSON.stringify({ city }) });
+			}
+		});
+
+		it('offers n8n a tool variant whose description says the workflow decides the contact', () => {
+			expect(nodeTypes[TOOL_TYPE].description.description).toMatch(/the workflow decides which contact/);
+			expect(nodeTypes[TYPE].description.description).toBe('Remembers each contact: the conversation so far and what you know about them');
+		});
+
+		it('reads the session of the chat, whatever the model sends', async () => {
+			const observation = await callTool(toolNode({ sessionId: `={{ $('${HARNESS_TRIGGER_NAME}').item.json.sessionId }}` }), { sessionId: 'chat-bob' });
+			expect(observation).toEqual([{ namespace: 'agent', sessionId: 'chat-ada', facts: { city: 'Oslo' } }]);
+		});
+
+		it('(why) as a tool, $json holds the fields the model sends, over the chat\'s own', async () => {
+			const probe = toolNode({ sessionId: 'probe', operation: 'setFacts', factsInput: 'json', factsJson: '={{ JSON.stringify({ seen: $json.sessionId }) }}' });
+			expect(await callTool(probe, { sessionId: 'chat-bob' })).toEqual([{ namespace: 'agent', sessionId: 'probe', facts: { seen: 'chat-bob' } }]);
+		});
+
+		it('refuses a session id the model fills in through $fromAI', async () => {
+			const observation = await callTool(toolNode({ sessionId: "={{ $fromAI('sessionId', 'The contact', 'string') }}" }), { sessionId: 'chat-bob' });
+			expect(observation).toEqual([{ error: expect.stringMatching(/^The AI agent may not choose the Session ID \(\$fromAI\)/) }]);
+		});
+
+		it.each([
+			['{{ $json.sessionId }}', { sessionId: "={{ $json.sessionId }}" }, 'Session ID'],
+			['{{ $input.item.json.sessionId }}', { sessionId: '={{ $input.item.json.sessionId }}' }, 'Session ID'],
+			['{{ $json.client }} in Namespace', { sessionId: 'chat-ada', namespace: '={{ $json.client }}' }, 'Namespace'],
+		])('refuses %s: as a tool, $json is the tool call, which the model can fill', async (_name, parameters, label) => {
+			const observation = await callTool(toolNode(parameters), { sessionId: 'chat-bob', client: 'agent' });
+			expect(observation).toEqual([{ error: expect.stringMatching(new RegExp(`^As an AI agent tool, the ${label} may not come from the tool call's input`)) }]);
+		});
 	});
 });
 

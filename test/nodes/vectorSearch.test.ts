@@ -112,6 +112,7 @@ describe('Vector Search node (n8n engine, LanceDB, OpenAI-compatible test server
 				/numbered \[1\], \[2\]/,
 			);
 			expect(nodeTypes[SEARCH_TOOL_TYPE].description.description).toMatch(/Input: a question/);
+			expect(nodeTypes[SEARCH_TOOL_TYPE].description.description).toMatch(/you cannot choose another/);
 		});
 
 		it('takes the query the agent writes through $fromAI and answers with numbered passages', async () => {
@@ -152,6 +153,19 @@ describe('Vector Search node (n8n engine, LanceDB, OpenAI-compatible test server
 				{ query: 'boots', client: 'other-client' },
 			);
 			expect(JSON.stringify(observation)).toContain('The AI agent may not choose the Namespace');
+		});
+
+		it.each([
+			['Collection', { collection: "={{ $fromAi ('kb') }}" }, { kb: 'other' }],
+			['Folder Path', { folderPath: "={{ /*n8n-auto-generated-fromAI-override*/ $fromAI('Folder_Path', ``, 'string') }}" }, { Folder_Path: '/tmp' }],
+		])('refuses a %s the agent would choose, in any spelling of $fromAI', async (label, parameters, toolArguments) => {
+			const observation = await callTool(toolNode(parameters), { query: 'boots', ...toolArguments });
+			expect(JSON.stringify(observation)).toContain(`The AI agent may not choose the ${label} ($fromAI)`);
+		});
+
+		it('refuses a namespace read from the tool call input ($json), which the model can fill', async () => {
+			const observation = await callTool(toolNode({ namespace: '={{ $json.client }}' }), { query: 'boots', client: 'shop' });
+			expect(JSON.stringify(observation)).toContain("As an AI agent tool, the Namespace may not come from the tool call's input");
 		});
 	});
 

@@ -15,6 +15,7 @@ export const sessionProperties: INodeProperties[] = [
 		placeholder: 'e.g. {{ $json.email }}',
 		description:
 			"Who the conversation is with, usually the contact's email or CRM ID. Trimmed, and emails are lower-cased, so the same contact always gets the same memory.",
+		hint: "As an AI Agent tool, take it from the trigger, e.g. {{ $('When chat message received').item.json.sessionId }}: the agent may not choose it ($fromAI or $json)",
 		displayOptions: { show: { operation: SESSION_OPERATIONS } },
 	},
 	{
