@@ -94,7 +94,27 @@ class FinalFailure extends Error {
 	}
 }
 
-export function createChatClient(options: ChatClientOptions): ChatClient {
+/** The body of one chat request, built per attempt with the parameter names the server accepts so far. */
+export type ChatBody = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+
+export interface ChatSendOptions {
+	/** Sets the output limit under the given name (`max_tokens`, or `max_completion_tokens` after a refusal). */
+	build(tokenLimitParameter: 'max_tokens' | 'max_completion_tokens', responseFormat?: ResponseFormat): ChatBody;
+	responseFormat?: ResponseFormat;
+	signal?: AbortSignal;
+}
+
+/**
+ * What every chat client of the pack shares (Generate's and the Symbiotic Chat Model's): the SDK set up for the
+ * server, one request sent with our retry policy and the portable-parameter fallbacks, and worded errors.
+ */
+export interface ChatTransport {
+	readonly baseURL: string;
+	readonly model: string;
+	send(options: ChatSendOptions): Promise<{ completion: OpenAI.Chat.ChatCompletion; attempts: number; responseFormat?: ResponseFormat }>;
+}
+
+export function createChatTransport(options: ChatClientOptions): ChatTransport {
 	const baseURL = options.baseURL?.trim().replace(/\/+$/, '');
 	if (!baseURL || !/^https?:\/\/[^/]/i.test(baseURL) || !URL.canParse(baseURL)) {
 		throw new InputError(
@@ -103,7 +123,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 		);
 	}
 	const model = options.model?.trim();
-	if (!model) throw new InputError('Chat model is empty: set the model name in the Symbiotic Model credential (e.g. gpt-4o-mini, llama3.1)', 'chatModel');
+	if (!model) throw new InputError('Chat model is empty: set the model name in the node or in the Symbiotic Model credential (e.g. gpt-4o-mini, llama3.1)', 'chatModel');
 	const timeoutMs = options.timeoutMs ?? 60_000;
 	const maxRetries = options.maxRetries ?? 3;
 	const apiKey = options.apiKey?.trim() || undefined;
@@ -172,20 +192,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 		}
 	};
 
-	const complete = async (request: ChatRequest, signal?: AbortSignal): Promise<ChatCompletionResult> => {
+	const send = async ({ build, signal, ...first }: ChatSendOptions) => {
 		let tokenLimitParameter: 'max_tokens' | 'max_completion_tokens' = 'max_tokens';
-		let responseFormat = request.responseFormat;
+		let responseFormat = first.responseFormat;
 		let attempts = 0;
 		let timeouts = 0;
-		const send = () =>
+		const attempt = () =>
 			withRetries(
 				(attemptSignal) => {
 					attempts++;
-					const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = { model, messages: request.messages };
-					if (request.maxTokens !== undefined) body[tokenLimitParameter] = request.maxTokens;
-					if (request.temperature !== undefined) body.temperature = request.temperature;
-					if (responseFormat) body.response_format = responseFormat;
-					return sdk.chat.completions.create(body, { signal: attemptSignal });
+					return sdk.chat.completions.create(build(tokenLimitParameter, responseFormat), { signal: attemptSignal });
 				},
 				{
 					maxRetries,
@@ -199,21 +215,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 			);
 		for (;;) {
 			try {
-				const completion = await send();
-				const choice = completion.choices?.[0];
-				const usage = completion.usage;
-				return {
-					text: choice?.message?.content ?? choice?.message?.refusal ?? '',
-					finishReason: choice?.finish_reason ?? 'unknown',
-					model: completion.model ?? model,
-					usage: {
-						promptTokens: usage?.prompt_tokens ?? 0,
-						completionTokens: usage?.completion_tokens ?? 0,
-						totalTokens: usage?.total_tokens ?? 0,
-					},
-					attempts,
-					responseFormat: responseFormat?.type,
-				};
+				return { completion: await attempt(), attempts, responseFormat };
 			} catch (error) {
 				if (!(error instanceof FinalFailure)) throw error;
 				// Older or non-OpenAI servers reject some parameters: swap in the portable one, once each.
@@ -231,5 +233,37 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 		}
 	};
 
-	return { baseURL, model, complete };
+	return { baseURL, model, send };
+}
+
+export function createChatClient(options: ChatClientOptions): ChatClient {
+	const transport = createChatTransport(options);
+	const complete = async (request: ChatRequest, signal?: AbortSignal): Promise<ChatCompletionResult> => {
+		const { completion, attempts, responseFormat } = await transport.send({
+			responseFormat: request.responseFormat,
+			signal,
+			build: (tokenLimitParameter, format) => {
+				const body: ChatBody = { model: transport.model, messages: request.messages };
+				if (request.maxTokens !== undefined) body[tokenLimitParameter] = request.maxTokens;
+				if (request.temperature !== undefined) body.temperature = request.temperature;
+				if (format) body.response_format = format;
+				return body;
+			},
+		});
+		const choice = completion.choices?.[0];
+		const usage = completion.usage;
+		return {
+			text: choice?.message?.content ?? choice?.message?.refusal ?? '',
+			finishReason: choice?.finish_reason ?? 'unknown',
+			model: completion.model ?? transport.model,
+			usage: {
+				promptTokens: usage?.prompt_tokens ?? 0,
+				completionTokens: usage?.completion_tokens ?? 0,
+				totalTokens: usage?.total_tokens ?? 0,
+			},
+			attempts,
+			responseFormat: responseFormat?.type,
+		};
+	};
+	return { baseURL: transport.baseURL, model: transport.model, complete };
 }
