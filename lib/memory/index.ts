@@ -9,3 +9,15 @@ export { RedisMemoryBackend } from './redisBackend';
 export type { RedisMemoryOptions } from './redisBackend';
 export { createRedisClient, describeEndpoint, parseEndpoints } from './redisConnection';
 export type { RedisClient, RedisConnectionConfig, RedisEndpoint } from './redisConnection';
+export {
+	CHAT_METADATA_KEY,
+	FACTS_OPENING,
+	factsMessage,
+	readableContent,
+	SessionChatHistory,
+	SessionChatMemory,
+	startAtCleanBoundary,
+	toChatMessage,
+	toMessageInput,
+} from './chatHistory';
+export type { ChatMemoryOptions, ChatMessage, ChatPart, FactsRole } from './chatHistory';
