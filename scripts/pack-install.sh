@@ -100,7 +100,7 @@ if [ -n "$kept_modules" ]; then
 	log "dependencies unchanged; updated the pack's files in $package_dir"
 else
 	log "installing the pack's dependencies into $package_dir as n8n's community install does"
-	log "  (~200 packages, ~450 MB with LanceDB's native build: about 15 s with a warm npm cache, 1-3 min without)"
+	log "  (~210 packages, ~710 MB, most of it LanceDB's native build and its optional embedding stack: about 25 s with a warm npm cache, 1-3 min without)"
 	# The flags n8n 2.41 itself uses (CommunityPackagesService.downloadPackage): notably no install
 	# scripts, so every native part must come prebuilt in an npm package (LanceDB's does).
 	install_dependencies() {

@@ -1,7 +1,9 @@
 /**
- * PDF text via pdf-parse v2, a maintained wrapper around Mozilla's pdf.js (the renderer in Firefox): it copes
- * with real-world PDFs (xref repair, CID fonts, non-Latin scripts) and reports encryption as a typed
- * PasswordException we can turn into an actionable message.
+ * PDF text via Mozilla's pdf.js (the renderer in Firefox), in the self-contained build that unpdf ships (2.6 MB,
+ * no native parts): it copes with real-world PDFs (xref repair, CID fonts, non-Latin scripts) and reports
+ * encryption as a typed PasswordException we can turn into an actionable message. Lines and cells are put
+ * together from pdf.js's text items the way pdf-parse 2 (which this replaced) did: pdf-parse installed 87 MB
+ * (a second copy of pdf.js, browser builds and a native canvas) that text extraction never uses.
  *
  * Parsing runs in a worker thread: a hostile or huge PDF can spin pdf.js for a long time, and only a thread
  * can be stopped mid-parse (terminate) — a timer in the main thread could merely stop waiting. The worker
@@ -34,23 +36,67 @@ type WorkerReply =
 /** Plain CommonJS so it runs in a fresh thread without any TypeScript tooling (tests, n8n, build output alike). */
 const PDF_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { PDFParse } = require(workerData.pdfParsePath);
+const { getDocumentProxy } = require(workerData.unpdfPath);
+
+// pdf-parse 2's text assembly (its getPageText with default options): a new line where the baseline moves
+// by more than LINE_THRESHOLD, a tab between items on one line more than CELL_THRESHOLD apart.
+const LINE_THRESHOLD = 4.6;
+const CELL_THRESHOLD = 7;
+async function pageText(page) {
+	const viewport = page.getViewport({ scale: 1 });
+	const content = await page.getTextContent({ includeMarkedContent: false, disableNormalization: false });
+	const parts = [];
+	let lastX;
+	let lastY;
+	let lineHeight = 0;
+	for (const item of content.items) {
+		if (!('str' in item)) continue;
+		let str = item.str;
+		const [x, y] = viewport.convertToViewportPoint(item.transform[4], item.transform[5]);
+		if (lastY !== undefined && Math.abs(lastY - y) > LINE_THRESHOLD) {
+			const previous = parts.length ? parts[parts.length - 1] : undefined;
+			const startsLine = str.startsWith('\\n') || (str.trim() === '' && item.hasEOL);
+			if (previous !== undefined && !previous.endsWith('\\n') && !startsLine && Math.abs(lastY - y) - 1 > lineHeight) {
+				parts.push('\\n');
+				lineHeight = 0;
+			}
+		}
+		if (lastY !== undefined && Math.abs(lastY - y) < LINE_THRESHOLD && lastX !== undefined && Math.abs(lastX - x) > CELL_THRESHOLD) {
+			str = '\\t' + str;
+		}
+		parts.push(str);
+		lastX = x + item.width;
+		lastY = y;
+		lineHeight = Math.max(lineHeight, item.height);
+		if (item.hasEOL) parts.push('\\n');
+		if (item.hasEOL || str.endsWith('\\n')) lineHeight = 0;
+	}
+	return parts.join('');
+}
+
 parentPort.once('message', async (data) => {
-	const parser = new PDFParse({ data, verbosity: 0 });
+	let pdf;
 	try {
-		const info = await parser.getInfo();
-		const result = await parser.getText();
+		// pdf.js's own Node defaults, as pdf-parse used them (unpdf would turn system fonts on).
+		pdf = await getDocumentProxy(data, { verbosity: 0, useSystemFonts: false });
+		const { info } = await pdf.getMetadata();
+		const pages = [];
+		for (let number = 1; number <= pdf.numPages; number++) {
+			const page = await pdf.getPage(number);
+			pages.push(await pageText(page));
+			page.cleanup();
+		}
 		parentPort.postMessage({
 			ok: true,
-			pageCount: info.total,
-			title: info.info && info.info.Title,
-			author: info.info && info.info.Author,
-			pages: result.pages.map((page) => page.text),
+			pageCount: pdf.numPages,
+			title: info && info.Title,
+			author: info && info.Author,
+			pages,
 		});
 	} catch (error) {
 		parentPort.postMessage({ ok: false, errorName: error && error.name, message: String((error && error.message) || error) });
 	} finally {
-		await parser.destroy().catch(() => undefined);
+		if (pdf) await pdf.loadingTask.destroy().catch(() => undefined);
 	}
 });
 `;
@@ -62,7 +108,7 @@ function parseInWorker(name: string, data: Buffer, timeoutMs: number): Promise<W
 	return new Promise((resolve, reject) => {
 		const worker = new Worker(PDF_WORKER_SOURCE, {
 			eval: true,
-			workerData: { pdfParsePath: require.resolve('pdf-parse') },
+			workerData: { unpdfPath: require.resolve('unpdf') },
 			resourceLimits: { maxOldGenerationSizeMb: PDF_WORKER_HEAP_MB },
 		});
 		const finish = (settle: () => void): void => {
