@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { CUSTOMER_TEXT_STYLE_OPTIONS } from '../shared/customerText';
+import { inDisplayOrder, modelRequestOptions } from '../shared/modelOptions';
 import { executeGenerate, MODEL_CREDENTIAL } from './execute';
 
 export class Generate implements INodeType {
@@ -88,7 +89,12 @@ export class Generate implements INodeType {
 				type: 'collection',
 				placeholder: 'Add Option',
 				default: {},
-				options: [
+				options: inDisplayOrder([
+					...modelRequestOptions({
+						maxOutputTokens: 'Tokens reserved for the answer; longer answers are cut (a warning says so)',
+						timeout:
+							'Longest wait for one answer from the model. One retry follows a timeout, so a model that never answers fails the item after about twice this.',
+					}),
 					{
 						displayName: 'Context Window',
 						name: 'contextWindow',
@@ -143,22 +149,6 @@ export class Generate implements INodeType {
 							'The language of the answer (a name or a code such as fr-FR); also that of the default "not enough information" message and of the customer text\'s source list',
 					},
 					{
-						displayName: 'Max Output Tokens',
-						name: 'maxOutputTokens',
-						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 1024,
-						description: 'Tokens reserved for the answer; longer answers are cut (a warning says so)',
-					},
-					{
-						displayName: 'Max Retries',
-						name: 'maxRetries',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 10 },
-						default: 3,
-						description: 'Retries on rate limits, server errors and lost connections, with growing waits; a timeout is retried once at most',
-					},
-					{
 						displayName: 'Model',
 						name: 'model',
 						type: 'string',
@@ -174,29 +164,13 @@ export class Generate implements INodeType {
 							"Whether to ask OpenAI's strict structured outputs (every property required, additionalProperties false)",
 					},
 					{
-						displayName: 'Temperature',
-						name: 'temperature',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
-						default: 0.3,
-					},
-					{
-						displayName: 'Timeout (Seconds)',
-						name: 'timeoutSeconds',
-						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 60,
-						description:
-							'Longest wait for one answer from the model. One retry follows a timeout, so a model that never answers fails the item after about twice this.',
-					},
-					{
 						displayName: 'Tone',
 						name: 'tone',
 						type: 'string',
 						default: '',
 						placeholder: 'e.g. friendly',
 					},
-				],
+				]),
 			},
 		],
 	};

@@ -3,6 +3,7 @@ import type { INodeType, INodeTypeDescription, ISupplyDataFunctions, SupplyData 
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
 import { redactSecrets, urlSecrets } from '../../lib/redact';
+import { modelRequestOptions } from '../shared/modelOptions';
 import { createSymbioticChatModel } from './model';
 
 /** Same credential as Generate and the knowledge-base nodes. */
@@ -73,38 +74,11 @@ export class SymbioticChatModel implements INodeType {
 				placeholder: 'Add Option',
 				default: {},
 				options: [
-					{
-						displayName: 'Max Output Tokens',
-						name: 'maxOutputTokens',
-						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 1024,
-						description: "Longest answer in tokens; longer answers are cut. Not set: the server's own limit.",
-					},
-					{
-						displayName: 'Max Retries',
-						name: 'maxRetries',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 10 },
-						default: 3,
-						description: 'Retries on rate limits, server errors and lost connections, with growing waits; a timeout is retried once at most',
-					},
-					{
-						displayName: 'Temperature',
-						name: 'temperature',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 2, numberPrecision: 2 },
-						default: 0.3,
-					},
-					{
-						displayName: 'Timeout (Seconds)',
-						name: 'timeoutSeconds',
-						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 60,
-						description:
+					...modelRequestOptions({
+						maxOutputTokens: "Longest answer in tokens; longer answers are cut. Not set: the server's own limit.",
+						timeout:
 							'Longest wait for one answer from the model. One retry follows a timeout, so a model that never answers fails after about twice this.',
-					},
+					}),
 					{
 						displayName: 'Top P',
 						name: 'topP',

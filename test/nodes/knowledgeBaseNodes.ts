@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deepCopy, NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 import type {
 	EngineRequest,
 	EngineResponse,
@@ -18,7 +18,7 @@ import type {
 
 import { IngestDocument } from '../../nodes/IngestDocument/IngestDocument.node';
 import { VectorSearch } from '../../nodes/VectorSearch/VectorSearch.node';
-import { linearWorkflow, runWorkflow, type HarnessWorkflow, type TestNode } from '../support/n8nHarness';
+import { asAgentTool, linearWorkflow, runWorkflow, type HarnessWorkflow, type TestNode } from '../support/n8nHarness';
 import { startOpenAITestServer, type OpenAITestServer } from '../support/openaiServer';
 
 export const INGEST_TYPE = 'n8n-nodes-symbiotic.ingestDocument';
@@ -27,25 +27,6 @@ export const SEARCH_TYPE = 'n8n-nodes-symbiotic.vectorSearch';
 export const SEARCH_TOOL_TYPE = `${SEARCH_TYPE}Tool`;
 export const AGENT_TYPE = 'symbiotic-test.agent';
 
-/**
- * The variant n8n 2.x derives from every `usableAsTool` node for the AI Agent's Tools connection (n8n's
- * `convertNodeToAiTool`): type and name with a `Tool` suffix, the `usableAsTool.replacements` applied, no main
- * input, one `ai_tool` output, and the node's own `execute`.
- */
-function asAgentTool(nodeType: INodeType): INodeType {
-	const { usableAsTool, ...base } = deepCopy(nodeType.description);
-	return {
-		description: {
-			...base,
-			...(typeof usableAsTool === 'object' ? usableAsTool.replacements : {}),
-			name: `${base.name}Tool`,
-			displayName: `${base.displayName} Tool`,
-			inputs: [],
-			outputs: [NodeConnectionTypes.AiTool],
-		},
-		execute: nodeType.execute,
-	};
-}
 
 /**
  * Stands in for n8n's AI Agent (v3, engine requests): asks the engine to run its tool with the arguments a

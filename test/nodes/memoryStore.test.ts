@@ -3,33 +3,17 @@
  * 127.0.0.1:6379, under a key prefix unique to this run and deleted afterwards.
  */
 import { Redis } from 'ioredis';
-import { deepCopy, NodeConnectionTypes } from 'n8n-workflow';
-import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, IDataObject, INodeExecutionData, INodeParameters, INodeType } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { MemoryStore } from '../../nodes/MemoryStore/MemoryStore.node';
 import { connectionCounts, freePort, startRedisServer } from '../memory/redisServer';
-import { HARNESS_TRIGGER_NAME, linearWorkflow, runWorkflow } from '../support/n8nHarness';
+import { asAgentTool, HARNESS_TRIGGER_NAME, linearWorkflow, runWorkflow } from '../support/n8nHarness';
 import type { TestNode } from '../support/n8nHarness';
 import { AGENT_TYPE, agentWorkflow, nodeTypes as knowledgeBaseNodeTypes } from './knowledgeBaseNodes';
 
 const TYPE = 'n8n-nodes-symbiotic.memoryStore';
 const TOOL_TYPE = `${TYPE}Tool`;
 
-/** The variant n8n derives for the AI Agent's Tools connection (as in knowledgeBaseNodes' asAgentTool). */
-function asAgentTool(nodeType: INodeType): INodeType {
-	const { usableAsTool, ...base } = deepCopy(nodeType.description);
-	return {
-		description: {
-			...base,
-			...(typeof usableAsTool === 'object' ? usableAsTool.replacements : {}),
-			name: `${base.name}Tool`,
-			displayName: `${base.displayName} Tool`,
-			inputs: [],
-			outputs: [NodeConnectionTypes.AiTool],
-		},
-		execute: nodeType.execute,
-	};
-}
 
 const nodeTypes = {
 	[TYPE]: new MemoryStore(),

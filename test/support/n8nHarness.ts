@@ -12,6 +12,7 @@ import path from 'node:path';
 import { ExecutionLifecycleHooks, ExternalSecretsProxy, WorkflowExecute } from 'n8n-core';
 import {
 	createRunExecutionData,
+	deepCopy,
 	ICredentialsHelper,
 	NodeConnectionTypes,
 	UnexpectedError,
@@ -313,5 +314,25 @@ function buildAdditionalData(
 		getRuntimeCredential: async () => undefined,
 		startRunnerTask: unsupported('The Code node task runner'),
 		externalSecretsProxy: new ExternalSecretsProxy(),
+	};
+}
+
+/**
+ * The variant n8n 2.x derives from every `usableAsTool` node for the AI Agent's Tools connection (n8n's
+ * `convertNodeToAiTool`): type and name with a `Tool` suffix, the `usableAsTool.replacements` applied, no main
+ * input, one `ai_tool` output, and the node's own `execute`.
+ */
+export function asAgentTool(nodeType: INodeType): INodeType {
+	const { usableAsTool, ...base } = deepCopy(nodeType.description);
+	return {
+		description: {
+			...base,
+			...(typeof usableAsTool === 'object' ? usableAsTool.replacements : {}),
+			name: `${base.name}Tool`,
+			displayName: `${base.displayName} Tool`,
+			inputs: [],
+			outputs: [NodeConnectionTypes.AiTool],
+		},
+		execute: nodeType.execute,
 	};
 }
