@@ -5,7 +5,7 @@
  * result, and the facts come first.
  */
 import type { ChatHistory, ChatMemory, Message } from '@n8n/ai-node-sdk';
-import { Redis } from 'ioredis';
+import { LOCAL_REDIS, useLocalRedisPrefix } from './redisServer';
 
 import {
 	CHAT_METADATA_KEY,
@@ -19,20 +19,7 @@ import {
 } from '../../lib/memory';
 import type { ChatMemoryOptions, ChatMessage, MemoryBackend, RetentionPolicy } from '../../lib/memory';
 
-const LOCAL_REDIS = { host: '127.0.0.1', port: 6379 };
-const runPrefix = `symbiotic-chat-test-${process.pid}-${Date.now()}`;
-let admin: Redis;
-
-beforeAll(() => {
-	admin = new Redis(LOCAL_REDIS);
-});
-
-afterAll(async () => {
-	const keys: string[] = [];
-	for await (const batch of admin.scanStream({ match: `${runPrefix}*`, count: 1000 })) keys.push(...(batch as string[]));
-	if (keys.length) await admin.del(...keys);
-	await admin.quit();
-});
+const { prefix: runPrefix, admin } = useLocalRedisPrefix('chat-test');
 
 // Compile-time: the lib classes are what the SDK expects, without lib importing it.
 function sdkShapes(history: SessionChatHistory, memory: SessionChatMemory): [ChatHistory, ChatMemory] {

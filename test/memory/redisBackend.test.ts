@@ -8,23 +8,10 @@ import { createRedisClient, MemoryConnectionError, RedisMemoryBackend } from '..
 import type { RedisConnectionConfig, RedisMemoryOptions } from '../../lib/memory';
 import { InputError } from '../../lib/types';
 import { describeMemoryBehaviour } from './memoryBehaviour';
-import { connectionCounts, freePort, startRedisServer } from './redisServer';
+import { connectionCounts, freePort, LOCAL_REDIS, startRedisServer, useLocalRedisPrefix } from './redisServer';
 import type { RedisServerProcess } from './redisServer';
 
-const LOCAL_REDIS = { host: '127.0.0.1', port: 6379 };
-const runPrefix = `symbiotic-test-${process.pid}-${Date.now()}`;
-let admin: Redis;
-
-beforeAll(() => {
-	admin = new Redis(LOCAL_REDIS);
-});
-
-afterAll(async () => {
-	const keys: string[] = [];
-	for await (const batch of admin.scanStream({ match: `${runPrefix}*`, count: 1000 })) keys.push(...(batch as string[]));
-	if (keys.length) await admin.del(...keys);
-	await admin.quit();
-});
+const { prefix: runPrefix, admin } = useLocalRedisPrefix('test');
 
 async function timed<T>(promise: Promise<T>): Promise<{ error: Error; ms: number }> {
 	const started = Date.now();

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 
 export interface RedisServerProcess {
 	port: number;
@@ -107,4 +107,23 @@ export async function connectionCounts(client: Redis): Promise<{ connected: numb
 	const info = await client.info();
 	const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
 	return { connected: field('connected_clients'), accepted: field('total_connections_received') };
+}
+
+/** The machine's Redis, which the tests share. */
+export const LOCAL_REDIS = { host: '127.0.0.1', port: 6379 };
+
+/**
+ * A key prefix of its own on the machine's Redis for the calling test file (or describe block), and a client to
+ * look at its keys; both are cleaned up after its tests.
+ */
+export function useLocalRedisPrefix(name: string): { prefix: string; admin: Redis } {
+	const prefix = `symbiotic-${name}-${process.pid}-${Date.now()}`;
+	const admin = new Redis(LOCAL_REDIS);
+	afterAll(async () => {
+		const keys: string[] = [];
+		for await (const batch of admin.scanStream({ match: `${prefix}*`, count: 1000 })) keys.push(...(batch as string[]));
+		if (keys.length) await admin.del(...keys);
+		await admin.quit();
+	});
+	return { prefix, admin };
 }

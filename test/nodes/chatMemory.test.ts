@@ -14,7 +14,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeParameter
 
 import { MemoryStore } from '../../nodes/MemoryStore/MemoryStore.node';
 import { SymbioticChatMemory } from '../../nodes/SymbioticChatMemory/SymbioticChatMemory.node';
-import { connectionCounts, startRedisServer } from '../memory/redisServer';
+import { connectionCounts, startRedisServer, useLocalRedisPrefix } from '../memory/redisServer';
 import { linearWorkflow, runWorkflow } from '../support/n8nHarness';
 import type { HarnessWorkflow } from '../support/n8nHarness';
 
@@ -101,16 +101,8 @@ const nodeTypes = {
 	[MEMORY_TYPE]: new SymbioticChatMemory(),
 	[STORE_TYPE]: new MemoryStore(),
 };
-const keyPrefix = `symbiotic-chatmem-test-${process.pid}-${Date.now()}`;
+const { prefix: keyPrefix, admin } = useLocalRedisPrefix('chatmem-test');
 const redisCredential = { connection: 'host', host: '127.0.0.1', port: 6379, connectTimeout: 1000 };
-const admin = new Redis({ host: '127.0.0.1', port: 6379 });
-
-afterAll(async () => {
-	const keys: string[] = [];
-	for await (const batch of admin.scanStream({ match: `${keyPrefix}*`, count: 1000 })) keys.push(...(batch as string[]));
-	if (keys.length) await admin.del(...keys);
-	await admin.quit();
-});
 
 /** `trigger -> Agent`, with the chat memory on the agent's Memory input. */
 function agentWorkflow(memoryParameters: INodeParameters): HarnessWorkflow {

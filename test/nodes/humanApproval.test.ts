@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { load } from 'cheerio';
-import { Redis } from 'ioredis';
 import { ExecutionLifecycleHooks, ExternalSecretsProxy, WebhookContext, WorkflowExecute } from 'n8n-core';
 import { NodeConnectionTypes, Workflow } from 'n8n-workflow';
 import type {
@@ -31,7 +30,7 @@ import type { ParsedMail } from 'mailparser';
 import { TOKEN_PARAM } from '../../lib/approval';
 import { openStore } from '../../lib/stores';
 import { HumanApproval } from '../../nodes/HumanApproval/HumanApproval.node';
-import { freePort } from '../memory/redisServer';
+import { freePort, useLocalRedisPrefix } from '../memory/redisServer';
 import { HARNESS_TRIGGER_NAME, HARNESS_TRIGGER_TYPE, runWorkflow, type HarnessWorkflow } from '../support/n8nHarness';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 
@@ -515,16 +514,8 @@ describe('Human Approval node: the customer version', () => {
 });
 
 describe('Human Approval node with Decision Store = Redis', () => {
-	const keyPrefix = `symbiotic-approval-node-test-${process.pid}-${Date.now()}`;
+	const { prefix: keyPrefix, admin } = useLocalRedisPrefix('approval-node-test');
 	const redisParameters = { decisionStore: 'redis', keyPrefix };
-	const admin = new Redis({ host: '127.0.0.1', port: 6379 });
-
-	afterAll(async () => {
-		const keys: string[] = [];
-		for await (const batch of admin.scanStream({ match: `${keyPrefix}:*`, count: 1000 })) keys.push(...(batch as string[]));
-		if (keys.length) await admin.del(...keys);
-		await admin.quit();
-	});
 
 	/** Open TCP sockets of this test process; a Redis client left open by the node stays among them. */
 	const openSockets = () => process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;

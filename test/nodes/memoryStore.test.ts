@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { ICredentialDataDecryptedObject, ICredentialTestFunctions, IDataObject, INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { MemoryStore } from '../../nodes/MemoryStore/MemoryStore.node';
-import { connectionCounts, freePort, startRedisServer } from '../memory/redisServer';
+import { connectionCounts, freePort, startRedisServer, useLocalRedisPrefix } from '../memory/redisServer';
 import { asAgentTool, HARNESS_TRIGGER_NAME, linearWorkflow, runWorkflow } from '../support/n8nHarness';
 import type { TestNode } from '../support/n8nHarness';
 import { AGENT_TYPE, agentWorkflow, nodeTypes as knowledgeBaseNodeTypes } from './knowledgeBaseNodes';
@@ -20,16 +20,8 @@ const nodeTypes = {
 	[TOOL_TYPE]: asAgentTool(new MemoryStore()),
 	[AGENT_TYPE]: knowledgeBaseNodeTypes[AGENT_TYPE],
 };
-const keyPrefix = `symbiotic-node-test-${process.pid}-${Date.now()}`;
+const { prefix: keyPrefix, admin } = useLocalRedisPrefix('node-test');
 const redisCredential = { connection: 'host', host: '127.0.0.1', port: 6379, connectTimeout: 1000 };
-const admin = new Redis({ host: '127.0.0.1', port: 6379 });
-
-afterAll(async () => {
-	const keys: string[] = [];
-	for await (const batch of admin.scanStream({ match: `${keyPrefix}*`, count: 1000 })) keys.push(...(batch as string[]));
-	if (keys.length) await admin.del(...keys);
-	await admin.quit();
-});
 
 async function run(
 	parameters: INodeParameters,
