@@ -1,6 +1,8 @@
 /**
  * A real n8n 2.41.1 for end-to-end tests, with this pack installed as a community package
  * (`npm pack` + `npm install <tgz>` in `.n8n/nodes`), exactly as users get it.
+ * SYMBIOTIC_N8N_VERSION picks another n8n (an exact version, or `newest` for the newest stable 2.x in
+ * the registry; see scripts/n8n-runtime.sh); globalSetup logs the version that runs.
  *
  * `startN8n()` runs n8n from the runtime cache (scripts/n8n-runtime.sh) in a fresh temp user folder,
  * on free ports, logs in as the env-managed owner and returns a handle for REST and webhook calls.
@@ -21,10 +23,16 @@ const execFileAsync = promisify(execFile);
 
 const repoDir = path.resolve(__dirname, '../../..');
 const cacheDir = process.env.SYMBIOTIC_CACHE ?? path.join(process.env.HOME ?? tmpdir(), '.cache/n8n-symbiotic');
-/** One install of the packed pack shared by every instance of a run; each user folder links to it. */
-const sharedNodesDir = path.join(cacheDir, 'e2e-nodes');
+/**
+ * One install of the packed pack shared by every instance of a run; each user folder links to it.
+ * It does not depend on the n8n version. SYMBIOTIC_E2E_NODES_DIR gives a run its own (e.g. a second
+ * checkout testing other code while this one runs: a shared folder would swap the pack under it).
+ */
+const sharedNodesDir = process.env.SYMBIOTIC_E2E_NODES_DIR ?? path.join(cacheDir, 'e2e-nodes');
 /** Set by globalSetup once it has built the pack, so each test file only re-packs. */
 export const PACK_BUILT_ENV = 'SYMBIOTIC_E2E_PACK_BUILT';
+/** The n8n version to run (scripts/n8n-runtime.sh): unset = pinned, an exact version, or `newest`. */
+export const N8N_VERSION_ENV = 'SYMBIOTIC_N8N_VERSION';
 
 const REDIS_HOST = '127.0.0.1';
 const REDIS_PORT = 6379;
@@ -47,6 +55,11 @@ export interface StartOptions {
 }
 
 export interface RuntimePaths {
+	/** The n8n version installed in runtimeDir (the one that runs), and the one the repo pins. */
+	n8nVersion: string;
+	pinnedVersion: string;
+	/** What scripts/n8n-runtime.sh said about choosing the version (`newest`: which ones it skipped). */
+	versionNotes: string[];
 	runtimeDir: string;
 	nodeBin: string;
 	n8nBin: string;
@@ -99,10 +112,14 @@ export interface WaitForExecutionOptions {
 let runtimePromise: Promise<RuntimePaths> | undefined;
 let packPromise: Promise<string> | undefined;
 
-/** Installs (first time only) and locates Node 24 and n8n in the runtime cache. */
+/**
+ * Installs (first time only) and locates Node 24 and n8n in the runtime cache; the n8n version comes
+ * from SYMBIOTIC_N8N_VERSION (globalSetup pins `newest` to the version it resolved, so every test
+ * file of a run uses the same n8n).
+ */
 export function ensureRuntime(): Promise<RuntimePaths> {
 	runtimePromise ??= (async () => {
-		const { stdout } = await execFileAsync('bash', [path.join(repoDir, 'scripts/n8n-runtime.sh')], {
+		const { stdout, stderr } = await execFileAsync('bash', [path.join(repoDir, 'scripts/n8n-runtime.sh')], {
 			timeout: 15 * 60_000,
 			maxBuffer: 16 * 1024 * 1024,
 		});
@@ -116,7 +133,23 @@ export function ensureRuntime(): Promise<RuntimePaths> {
 		if (!N8N_RUNTIME_DIR || !NODE_BIN || !N8N_BIN) {
 			throw new Error(`scripts/n8n-runtime.sh printed no runtime paths; its output was:\n${stdout}`);
 		}
-		return { runtimeDir: N8N_RUNTIME_DIR, nodeBin: NODE_BIN, n8nBin: N8N_BIN };
+		// What is installed is what runs: read it rather than trust the folder name.
+		const installed = JSON.parse(readFileSync(path.join(N8N_RUNTIME_DIR, 'node_modules/n8n/package.json'), 'utf8')) as { version: string };
+		if (values.N8N_VERSION && values.N8N_VERSION !== installed.version) {
+			throw new Error(`${N8N_RUNTIME_DIR} holds n8n ${installed.version}, not ${values.N8N_VERSION}: delete the folder and rerun`);
+		}
+		const versionNotes = stderr
+			.split('\n')
+			.filter((line) => /newest|not installable/.test(line))
+			.map((line) => line.replace(/^\[n8n-runtime\] /, ''));
+		return {
+			n8nVersion: installed.version,
+			pinnedVersion: values.N8N_PINNED_VERSION ?? installed.version,
+			versionNotes,
+			runtimeDir: N8N_RUNTIME_DIR,
+			nodeBin: NODE_BIN,
+			n8nBin: N8N_BIN,
+		};
 	})();
 	return runtimePromise;
 }
@@ -263,15 +296,22 @@ export class N8nInstance {
 	/**
 	 * Publishes (2.x activation) the workflow's current version and waits until its triggers are live:
 	 * n8n 2.41 applies a publication asynchronously (an outbox), so the activate call returns before
-	 * webhooks answer; `publication-status` says when it has settled.
+	 * webhooks answer; `publication-status` says when it has settled. An n8n without that endpoint, or
+	 * run with N8N_USE_WORKFLOW_PUBLICATION_SERVICE=false, activates within the call (no outbox) and
+	 * never reports "published": there the activate answer is the end of it.
 	 */
 	async publish(workflowId: string, timeoutMs = 30_000): Promise<void> {
 		const workflow = await this.rest<{ versionId: string }>('GET', `/workflows/${workflowId}`);
 		await this.rest('POST', `/workflows/${workflowId}/activate`, { versionId: workflow.versionId });
+		if (this.env.N8N_USE_WORKFLOW_PUBLICATION_SERVICE === 'false') return;
 		const deadline = Date.now() + timeoutMs;
 		let publication: PublicationStatus | undefined;
 		while (Date.now() < deadline) {
-			publication = await this.rest<PublicationStatus>('GET', `/workflows/${workflowId}/publication-status`);
+			const response = await this.fetchAsOwner(`/rest/workflows/${workflowId}/publication-status`);
+			const text = await response.text();
+			if (response.status === 404 && !publication) return; // no publication service in this n8n version
+			if (!response.ok) throw new Error(`n8n GET publication-status answered ${response.status}: ${text.slice(0, 500)}`);
+			publication = (JSON.parse(text) as { data: PublicationStatus }).data;
 			if (publication.status === 'published' && publication.liveVersionId === workflow.versionId) return;
 			if (publication.status === 'failed' || publication.status === 'partial') break;
 			await sleep(200);
