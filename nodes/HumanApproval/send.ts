@@ -16,6 +16,7 @@ import {
 	type ReviewLocale,
 } from '../../lib/approval';
 import { frontDoorBaseUrl } from '../../lib/approval/forward';
+import { isEmailAddress } from '../../lib/approval/reviewedEmail';
 import { customerSourcesFromItem, type CustomerTextStyle } from '../../lib/generate';
 import { parseListInput } from '../../lib/generate/listInput';
 import { InputError } from '../../lib/types';
@@ -45,8 +46,6 @@ const DECISION_STORE_ADVICE =
 	'The Decision Store is Redis and no review link was sent. Fix the Symbiotic Redis credential, or choose "n8n Process Memory" when n8n runs as a single main process.';
 const SMTP_TIMEOUT_MS = 15_000;
 const CHAT_TIMEOUT_MS = 10_000;
-// A reviewer list is typed by hand; anything that does not look like an address is named in the error.
-const EMAIL_PATTERN = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 /**
  * Sends the review request for the one input item and leaves the execution waiting. What the node returns here
@@ -108,8 +107,32 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 		throw itemError(ctx, error as Error, 0, DECISION_STORE_ADVICE);
 	}
 
+	await deliverReviewLinks(ctx, credentials, state, draft, delivery, waitTill);
+
+	const timedOut: OutcomeJson = {
+		...timedOutOutcome(draft, state.requestedAt, waitTill),
+		review: state,
+		input: item.json,
+	};
+	const outputs = leaveOnTimeout(ctx, { json: toDataObject(timedOut), pairedItem: { item: 0 } });
+	await ctx.putExecutionToWait(waitTill);
+	return outputs;
+}
+
+/**
+ * Signs one personal link per reviewer, bound to this execution, this node and the review, and sends them by
+ * email and/or chat. Shared by every node that waits for a review (Human Approval, Send Email After Review).
+ */
+export async function deliverReviewLinks(
+	ctx: IExecuteFunctions,
+	credentials: ApprovalCredentials,
+	state: ReviewState,
+	draft: string,
+	delivery: string[],
+	waitTill: Date,
+): Promise<void> {
 	const linkBase = reviewLinkBase(ctx);
-	const links = reviewers.map((reviewer) => ({
+	const links = state.reviewers.map((reviewer) => ({
 		reviewer,
 		url: createReviewLink({
 			baseUrl: linkBase,
@@ -121,18 +144,8 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 			secret: credentials.signingSecret,
 		}),
 	}));
-
 	if (delivery.includes('email')) await sendEmails(ctx, credentials, state, draft, links, waitTill);
 	if (delivery.includes('chat')) await postToChat(ctx, credentials, state, links, waitTill);
-
-	const timedOut: OutcomeJson = {
-		...timedOutOutcome(draft, state.requestedAt, waitTill),
-		review: state,
-		input: item.json,
-	};
-	const outputs = leaveOnTimeout(ctx, { json: toDataObject(timedOut), pairedItem: { item: 0 } });
-	await ctx.putExecutionToWait(waitTill);
-	return outputs;
 }
 
 /** Executions that only a published workflow starts: its front door is registered. */
@@ -172,7 +185,7 @@ export function toDataObject(value: object): IDataObject {
 }
 
 /** Language and time zone of everything the reviewers read; an unknown zone fails the node, naming the field. */
-function readLocale(ctx: IExecuteFunctions): ReviewLocale {
+export function readLocale(ctx: IExecuteFunctions): ReviewLocale {
 	const timeZone = String(ctx.getNodeParameter('timeZone', 0, 'UTC') ?? '').trim();
 	return {
 		language: parseReviewLanguage(ctx.getNodeParameter('language', 0, 'en'), 'language'),
@@ -181,7 +194,7 @@ function readLocale(ctx: IExecuteFunctions): ReviewLocale {
 	};
 }
 
-function limitHours(ctx: IExecuteFunctions): number {
+export function limitHours(ctx: IExecuteFunctions): number {
 	const amount = Number(ctx.getNodeParameter('limitAmount', 0));
 	if (!Number.isFinite(amount) || amount <= 0) {
 		throw new InputError(`"Wait For" must be a positive number, got ${String(amount)}.`, 'limitAmount');
@@ -189,17 +202,18 @@ function limitHours(ctx: IExecuteFunctions): number {
 	return ctx.getNodeParameter('limitUnit', 0) === 'minutes' ? amount / 60 : amount;
 }
 
-function parseReviewers(value: string, mustBeEmails: boolean): string[] {
+export function parseReviewers(value: string, mustBeEmails: boolean): string[] {
 	const reviewers = [...new Set(String(value ?? '').split(/[,;\n]/).map(normalizeReviewerId).filter(Boolean))];
 	if (!reviewers.length) throw new InputError('Add at least one reviewer (an email address).', 'reviewers');
-	const invalid = mustBeEmails ? reviewers.filter((reviewer) => !EMAIL_PATTERN.test(reviewer)) : [];
+	// A reviewer list is typed by hand; anything that does not look like an address is named in the error.
+	const invalid = mustBeEmails ? reviewers.filter((reviewer) => !isEmailAddress(reviewer)) : [];
 	if (invalid.length) {
 		throw new InputError(`These reviewers are not email addresses: ${invalid.join(', ')}. Separate addresses with commas.`, 'reviewers');
 	}
 	return reviewers;
 }
 
-function contextFields(ctx: IExecuteFunctions): ReviewContextField[] {
+export function contextFields(ctx: IExecuteFunctions): ReviewContextField[] {
 	const rows = (ctx.getNodeParameter('context.fields', 0, []) as Array<{ label?: string; value?: unknown; url?: string }>) ?? [];
 	return rows
 		.filter((row) => row.label || row.value)

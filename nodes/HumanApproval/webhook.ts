@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteData, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
-import { handleReviewRequest, headerValue, TOKEN_PARAM, verifyForwardProof, type ReviewRequest, type ReviewResponse } from '../../lib/approval';
+import { handleReviewRequest, headerValue, type ApprovalOutcomeItem, TOKEN_PARAM, verifyForwardProof, type ReviewRequest, type ReviewResponse } from '../../lib/approval';
 import { FORWARD_PROOF_HEADER, REVIEWER_IP_HEADER } from '../../lib/approval/forward';
 import { rememberApprovedVersion } from '../../lib/approval/learning';
 import { renderUnavailablePage, withRetryAfter } from '../../lib/approval/pages';
@@ -18,6 +18,7 @@ import {
 	reviewPolicy,
 	type OutcomeJson,
 	type RememberSettings,
+	type ReviewState,
 } from './reviewState';
 import { OUTPUT, toDataObject } from './send';
 
@@ -31,16 +32,37 @@ const LEARNING_TIMEOUT_MS = 60_000;
  */
 export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebhookResponseData> {
 	const waiting = readWaitingItem(ctx);
+	const outcome = await recordReviewDecision(ctx, waiting && { review: waiting.review, originalDraft: waiting.originalDraft });
+	if (!outcome || !waiting) return { noWebhookResponse: true };
+
+	const json: OutcomeJson = { ...outcome, review: waiting.review, input: waiting.input };
+	if (json.decision === 'approved') json.customerText = customerVersion(waiting.review, json.finalText);
+	if (waiting.review.remember && json.decision === 'approved') json.learning = await remember(ctx, json, waiting.review.remember);
+	const outputs: INodeExecutionData[][] = [[], [], []];
+	outputs[json.decision === 'approved' ? OUTPUT.approved : OUTPUT.rejected] = [{ json: toDataObject(json), pairedItem: { item: 0 } }];
+	return { noWebhookResponse: true, workflowData: outputs };
+}
+
+/**
+ * Answers one request on a waiting review (shows the page, or records a decision) and writes the page. Returns
+ * the outcome only for the request that settled the review — resume the execution with it; undefined leaves the
+ * execution waiting. `waiting` is undefined when the node's waiting request was not found (503 page).
+ */
+export async function recordReviewDecision(
+	ctx: IWebhookFunctions,
+	waiting: { review: ReviewState; originalDraft: string } | undefined,
+	label = 'Human Approval',
+): Promise<ApprovalOutcomeItem | undefined> {
 	const locale = waiting ? reviewLocale(waiting.review) : readLocaleInWebhook(ctx);
 	let credentials: ApprovalCredentials | undefined;
 	try {
 		credentials = await approvalCredentials(ctx);
 	} catch (error) {
-		ctx.logger.error(`Human Approval: the credential could not be loaded: ${(error as Error).message}`);
+		ctx.logger.error(`${label}: the credential could not be loaded: ${(error as Error).message}`);
 	}
 	if (!waiting || !credentials) {
 		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale), UNAVAILABLE_RETRY_SECONDS));
-		return { noWebhookResponse: true };
+		return undefined;
 	}
 
 	const { review } = waiting;
@@ -49,9 +71,9 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 		decisions = await openDecisionStore(ctx, review.decisionStore, new Date(review.expiresAt));
 	} catch (error) {
 		// Nothing was recorded, so the execution keeps waiting and the same link works once the store is back.
-		ctx.logger.error(`Human Approval: the decision store could not be opened: ${(error as Error).message}`);
+		ctx.logger.error(`${label}: the decision store could not be opened: ${(error as Error).message}`);
 		sendPage(ctx, withRetryAfter(renderUnavailablePage(503, locale), UNAVAILABLE_RETRY_SECONDS));
-		return { noWebhookResponse: true };
+		return undefined;
 	}
 	const request = reviewRequestOf(ctx);
 	let response: ReviewResponse;
@@ -65,21 +87,14 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 				policy: reviewPolicy(review),
 				binding: { executionId: ctx.getExecutionId(), nodeId: ctx.getNode().id, reviewId: review.id },
 				locale,
-				onError: (error) => ctx.logger.error(`Human Approval: a review request failed: ${(error as Error).message}`),
+				onError: (error) => ctx.logger.error(`${label}: a review request failed: ${(error as Error).message}`),
 			},
 		);
 	} finally {
 		await decisions.close();
 	}
 	sendPage(ctx, response);
-	if (!response.outcome) return { noWebhookResponse: true };
-
-	const json: OutcomeJson = { ...response.outcome, review, input: waiting.input };
-	if (json.decision === 'approved') json.customerText = customerVersion(review, json.finalText);
-	if (review.remember && json.decision === 'approved') json.learning = await remember(ctx, json, review.remember);
-	const outputs: INodeExecutionData[][] = [[], [], []];
-	outputs[json.decision === 'approved' ? OUTPUT.approved : OUTPUT.rejected] = [{ json: toDataObject(json), pairedItem: { item: 0 } }];
-	return { noWebhookResponse: true, workflowData: outputs };
+	return response.outcome;
 }
 
 /** Behind the front door the request comes over loopback; the reviewer's address travels with a proof. */

@@ -28,6 +28,7 @@ export const EXAMPLE_WORKFLOWS = {
 	lead: 'lead-reply-with-approval',
 	content: 'content-draft-brand-voice',
 	support: 'support-chat-with-memory',
+	agent: 'sales-assistant-agent',
 } as const;
 
 export type ExampleName = keyof typeof EXAMPLE_WORKFLOWS;
@@ -341,4 +342,91 @@ export async function publishLeadWorkflows(
 		website: (workflow) => withSettings(workflow, { sitemapUrl: services.website.sitemapUrl, allowInternalNetwork: true }),
 		lead: (workflow) => lead(withSettings(workflow, { crmUpdateUrl: `${services.crm.url}/leads` })),
 	});
+}
+
+/** The tool name the agent's model calls for the gated action (n8n's tool name for the node "Send e-mail to the lead"). */
+export const AGENT_GATE_TOOL_NAME = 'Send_e-mail_to_the_lead';
+
+/**
+ * Webhook → AI Agent v3.1 (Symbiotic Chat Model) with "Send e-mail to the lead" — Send Email After Review as an
+ * agent tool — whose To, Subject and Body the model fills in ($fromAI), while reviewers, wait limit and decision
+ * store are the workflow's. The webhook answers at once; the execution waits for the review.
+ */
+export function agentGateWorkflow(options: {
+	id: string;
+	webhookPath: string;
+	reviewers: string;
+	approvalCredentialId: string;
+	modelCredentialId: string;
+	limit: { amount: number; unit: 'hours' | 'minutes' };
+	/** The AI Agent node's version: 3.1 (the default) runs tool calls as engine requests, which can wait. */
+	agentVersion?: number;
+}): ShippedWorkflow {
+	// Ids of this workflow's nodes, distinct per workflow id (FNV-1a of the id): its front door path must be its own.
+	let hash = 0x811c9dc5;
+	for (const character of options.id) hash = Math.imul(hash ^ character.charCodeAt(0), 0x01000193) >>> 0;
+	const uuid = (suffix: string) => `6a7e0000-0000-4000-8000-${hash.toString(16).padStart(8, '0')}00${suffix}`;
+	return {
+		id: options.id,
+		name: `Agent gate ${options.id}`,
+		active: false,
+		nodes: [
+			{
+				id: uuid('01'),
+				name: 'Webhook',
+				type: 'n8n-nodes-base.webhook',
+				typeVersion: 2.1,
+				position: [0, 0],
+				webhookId: uuid('0a'),
+				parameters: { httpMethod: 'POST', path: options.webhookPath, options: {} },
+			},
+			{
+				id: uuid('02'),
+				name: 'Agent',
+				type: '@n8n/n8n-nodes-langchain.agent',
+				typeVersion: options.agentVersion ?? 3.1,
+				position: [240, 0],
+				parameters: {
+					promptType: 'define',
+					text: '={{ $json.body.message }} (lead: {{ $json.body.leadEmail }})',
+					options: { systemMessage: 'You are a sales assistant. E-mails to leads go out only through the tool, after a human review.' },
+				},
+			},
+			{
+				id: uuid('03'),
+				name: 'Symbiotic Chat Model',
+				type: 'n8n-nodes-symbiotic.symbioticChatModel',
+				typeVersion: 1,
+				position: [160, 220],
+				parameters: {},
+				credentials: { symbioticModelApi: { id: options.modelCredentialId, name: 'E2e model' } },
+			},
+			{
+				id: uuid('04'),
+				name: 'Send e-mail to the lead',
+				type: 'n8n-nodes-symbiotic.symbioticReviewedEmailTool',
+				typeVersion: 1,
+				position: [360, 220],
+				webhookId: uuid('0b'),
+				parameters: {
+					toolDescription:
+						'Sends an e-mail to the lead. A human reviewer approves, edits or rejects it first; the answer says whether it was sent.',
+					to: "={{ $fromAI('to', 'E-mail address of the lead', 'string') }}",
+					mailSubject: "={{ $fromAI('subject', 'Subject line', 'string') }}",
+					mailBody: "={{ $fromAI('body', 'Plain-text body of the e-mail', 'string') }}",
+					reviewers: options.reviewers,
+					subject: 'The sales agent wants to e-mail a lead',
+					limitAmount: options.limit.amount,
+					limitUnit: options.limit.unit,
+				},
+				credentials: { symbioticApprovalApi: { id: options.approvalCredentialId, name: 'E2e approval' } },
+			},
+		],
+		connections: {
+			Webhook: { main: [[{ node: 'Agent', type: 'main', index: 0 }]] },
+			'Symbiotic Chat Model': { ai_languageModel: [[{ node: 'Agent', type: 'ai_languageModel', index: 0 }]] },
+			'Send e-mail to the lead': { ai_tool: [[{ node: 'Agent', type: 'ai_tool', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1' },
+	};
 }
