@@ -257,6 +257,7 @@ cat >&2 <<EOF
     curl -X POST $base/new-lead $auth $json -d '{"email": "ada@acme.example", "name": "Ada", "company": "Acme", "message": "What does the Starter plan cost?"}'
     curl -X POST $base/support-chat $auth $json -d '{"sessionId": "ada@acme.example", "message": "What does the Starter plan cost?"}'
   (The website workflow reads the sitemap set in its Settings node: put yours there first.)
+    sales assistant chat (public, needs a model): $base/5a1e0006-0000-4000-8000-000000000003/chat
   Press Ctrl-C to stop.
 
 EOF

@@ -347,7 +347,7 @@ test('Content draft: brand guide in, JSON draft reviewed with edits, and the app
 	expect(outputOf(next, 'Approved examples')![0]).toMatchObject({ mode: 'hybrid', count: 1 });
 }, 240_000);
 
-test('canvas screenshots of the four example workflows', async () => {
+test('canvas screenshots of the example workflows', async () => {
 	const workflows = (Object.keys(EXAMPLE_WORKFLOWS) as ExampleName[]).map((name) => ({
 		name: EXAMPLE_WORKFLOWS[name],
 		id: ids[name],

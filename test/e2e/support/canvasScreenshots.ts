@@ -70,6 +70,8 @@ export async function screenshotCanvases(
 				await page.evaluate(HIDE_PRODUCTION_CHECKLIST);
 				await page.keyboard.press('1'); // n8n's "zoom to fit"
 				await page.waitForTimeout(1_000);
+				// The checklist can open after the first look (e.g. once a Chat Trigger's panel has loaded): hide it again.
+				await page.evaluate(HIDE_PRODUCTION_CHECKLIST);
 				const file = path.join(folder, `${workflow.name}.png`);
 				await page.screenshot({ path: file });
 				files.push(file);
