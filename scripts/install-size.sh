@@ -38,7 +38,7 @@ find "$package_dir/node_modules" -regextype posix-extended -type f \
 	while read -r dir; do
 		printf '%s\t%s\n' "$(du -sm --exclude=node_modules "$dir" | cut -f1)" "${dir#"$package_dir"/}"
 	done |
-	sort -rn | head -n 10 |
+	sort -rn | awk 'NR <= 10' |  # not head: it would close the pipe early, and pipefail would fail on sort's SIGPIPE
 	while IFS=$'\t' read -r mb path; do
 		printf '  %6s MiB  %s\n' "$mb" "$(echo "$path" | sed -E 's#^node_modules/##; s#/node_modules/# > #g')"
 	done
