@@ -154,8 +154,9 @@ function withRedisMemory(shipped: ShippedWorkflow, keyPrefix: string): ShippedWo
 	memory.parameters.backend = 'redis';
 	memory.parameters.storageOptions = { keyPrefix };
 	memory.credentials = { symbioticRedisApi: { id: 'symbRedisCred001', name: 'Symbiotic Redis (REDIS_URL)' } };
-	const trigger = nodeNamed(copy, 'When chat message received');
-	trigger.webhookId = '5a1e0006-0000-4000-8000-0000000000e2';
+	// Webhook paths are unique per n8n: the copy's chat and review links must not collide with the shipped ones.
+	nodeNamed(copy, 'When chat message received').webhookId = '5a1e0006-0000-4000-8000-0000000000e2';
+	nodeNamed(copy, 'Send e-mail to the lead').webhookId = '5a1e0006-0000-4000-8000-0000000000e3';
 	return copy;
 }
 
