@@ -20,6 +20,11 @@ import {
 import type { KnowledgeBase } from '../../shared/storeOptions';
 
 const show = { show: { operation: ['search'] } };
+/**
+ * The search settings, shown for Search and for Evaluate: Evaluate must score exactly the search the
+ * workflow runs, so both operations read these same parameters (and `runSearch` below).
+ */
+const settingsShow = { show: { operation: ['search', 'evaluate'] } };
 
 export const RERANK_CREDENTIAL = 'symbioticRerankApi';
 
@@ -72,7 +77,7 @@ export const description: INodeProperties[] = [
 		],
 		default: 'hybrid',
 		hint: 'Without a Symbiotic Model API credential, choose Keyword or Auto',
-		displayOptions: show,
+		displayOptions: settingsShow,
 	},
 	{
 		displayName: 'Number of Results',
@@ -81,7 +86,7 @@ export const description: INodeProperties[] = [
 		typeOptions: { minValue: 1, maxValue: 200 },
 		default: 5,
 		description: 'How many passages to return, best first. Five fit comfortably in a prompt.',
-		displayOptions: show,
+		displayOptions: settingsShow,
 	},
 	{
 		displayName: 'Max Results per Source',
@@ -91,7 +96,7 @@ export const description: INodeProperties[] = [
 		default: DEFAULT_MAX_PER_SOURCE,
 		description:
 			'At most this many passages of one document before passages of other documents, so one long document does not fill all the results. When no other document matches, its further passages still follow. 0 = no limit.',
-		displayOptions: show,
+		displayOptions: settingsShow,
 	},
 	{
 		displayName: 'Rerank',
@@ -100,7 +105,7 @@ export const description: INodeProperties[] = [
 		default: false,
 		description:
 			'Whether to let a reranking model (Cohere, Jina, vLLM, Infinity, Text Embeddings Inference…) reorder the best candidates: slower, usually more precise. If it fails, the results keep their order and the output says why.',
-		displayOptions: show,
+		displayOptions: settingsShow,
 	},
 	{
 		displayName: 'Output',
@@ -131,7 +136,7 @@ export const description: INodeProperties[] = [
 		placeholder: 'Add Filter',
 		default: {},
 		description: 'Only search documents whose metadata matches all these conditions',
-		displayOptions: show,
+		displayOptions: settingsShow,
 		options: [
 			{
 				name: 'conditions',
@@ -181,7 +186,7 @@ export const description: INodeProperties[] = [
 		type: 'collection',
 		placeholder: 'Add Option',
 		default: {},
-		displayOptions: show,
+		displayOptions: settingsShow,
 		options: [
 			{
 				displayName: 'Filter (JSON)',
@@ -258,9 +263,28 @@ export const description: INodeProperties[] = [
 export async function execute(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
-	{ store, embedder, namespace }: KnowledgeBase,
+	knowledgeBase: KnowledgeBase,
 ): Promise<INodeExecutionData[]> {
 	const query = ctx.getNodeParameter('query', itemIndex) as string;
+	const { hits, ran } = await runSearch(ctx, itemIndex, knowledgeBase, query);
+	if (ctx.getNodeParameter('output', itemIndex) === 'perHit') {
+		return hits.map((hit) => ({ json: { query, ...ran, ...hit } }));
+	}
+	if (isToolType(ctx.getNode().type)) return [{ json: toolAnswer(query, hits) }];
+	return [{ json: { query, ...ran, count: hits.length, hits, context: formatSources(hits) } }];
+}
+
+/**
+ * The search an item's settings describe (mode, Number of Results, Max Results per Source, filters, options,
+ * rerank), for `query`: the one code path of Search and Evaluate. `ran` says which mode ran and whether
+ * reranking happened (and why not).
+ */
+export async function runSearch(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	{ store, embedder, namespace }: KnowledgeBase,
+	query: string,
+): Promise<{ hits: SearchHit[]; ran: IDataObject }> {
 	const options = ctx.getNodeParameter('options', itemIndex, {}) as {
 		filterJson?: string | object;
 		minScore?: number;
@@ -296,11 +320,7 @@ export async function execute(
 	const ran: IDataObject = modeReason ? { mode, modeReason } : { mode };
 	// Reranking never fails the search: whether it happened, and why not, is in the output.
 	if (rerank) Object.assign(ran, rerank.reranked ? { reranked: true } : { reranked: false, rerankReason: rerank.reason });
-	if (ctx.getNodeParameter('output', itemIndex) === 'perHit') {
-		return hits.map((hit) => ({ json: { query, ...ran, ...hit } }));
-	}
-	if (isToolType(ctx.getNode().type)) return [{ json: toolAnswer(query, hits) }];
-	return [{ json: { query, ...ran, count: hits.length, hits, context: formatSources(hits) } }];
+	return { hits, ran };
 }
 
 async function reranker(
