@@ -2,12 +2,24 @@
  * One generation: prompt assembly, the model call, JSON validation with one repair, and the grounding check
  * that maps `[n]` citations to the sources the model was shown.
  */
+import { measureGrounding } from '../evaluation/grounding';
+import { isKeywordLanguage, type KeywordLanguage, type KeywordLanguageSetting } from '../textAnalysis';
 import { checkCitations } from './citations';
 import type { ChatClient, ChatCompletionResult, ResponseFormat, TokenUsage } from './client';
 import { toCustomerJson, toCustomerText, type CustomerTextStyle } from './customerText';
 import { compileJsonSchema, formatProblems, parseJsonReply, type JsonProblem } from './jsonOutput';
-import { DEFAULT_NOT_ENOUGH_INFORMATION, notEnoughInformationText } from './languages';
-import { buildPrompt, DEFAULT_BUDGET, NOT_IN_SOURCES_SENTINEL, type ChatMessage, type NumberedSource, type PromptBudget, type PromptInput, type TrimReport } from './prompt';
+import { DEFAULT_NOT_ENOUGH_INFORMATION, notEnoughInformationText, recognizeLanguage, type AnswerLanguage } from './languages';
+import {
+	buildPrompt,
+	DEFAULT_BUDGET,
+	NOT_IN_SOURCES_SENTINEL,
+	type ChatMessage,
+	type NumberedSource,
+	type PromptBudget,
+	type PromptInput,
+	type SourceInput,
+	type TrimReport,
+} from './prompt';
 
 export { DEFAULT_NOT_ENOUGH_INFORMATION };
 
@@ -41,6 +53,33 @@ export interface Citation {
 	url?: string;
 }
 
+/**
+ * How well one answer is backed by its sources (lib/evaluation/grounding.ts `measureGrounding`): deterministic,
+ * no model call. Shares are rounded to 4 decimals; null when there is nothing to measure (no sentence, no content
+ * word) and on a refusal, never NaN.
+ */
+export interface AnswerGrounding {
+	/** Sentences with at least one valid citation / sentences; null without a sentence or on a refusal. */
+	citedSentenceShare: number | null;
+	/** Sentences counted (headings, list markers and uncited lead-ins ending with `:` excluded; 0 on a refusal). */
+	sentences: number;
+	/** Sentences with at least one valid citation. */
+	citedSentences: number;
+	/** Distinct cited numbers that matched no source (the length of `unsupportedCitations`). */
+	unsupportedCitations: number;
+	/**
+	 * Content words of the answer found in the sources it validly cites / content words of the answer (stemmed,
+	 * accents folded, stop words dropped); 0 when the answer cites nothing, null without content word or on a refusal.
+	 */
+	faithfulness: number | null;
+	/** Up to 20 distinct answer words found in none of the cited sources, as written, for a reviewer to check. */
+	unsupportedWords: string[];
+	/** True when the answer is the "not enough information" message. */
+	refused: boolean;
+	/** Language the words were analysed in: the Language option, else the hits' `keywordLanguage`, else detected. */
+	language: KeywordLanguage;
+}
+
 export interface GenerateResult {
 	/** The answer (text mode), with citations to unknown sources removed. */
 	text?: string;
@@ -64,6 +103,10 @@ export interface GenerateResult {
 	grounded: boolean;
 	/** Why `grounded` is false. */
 	groundingIssue?: string;
+	/** True when the answer is the "not enough information" message (the model was not asked, or its reply was replaced). */
+	refused: boolean;
+	/** Grounding metrics of the answer (see AnswerGrounding). */
+	grounding: AnswerGrounding;
 	/** The model's own reply when it was replaced by the "not enough information" message. */
 	modelReply?: string;
 	/** The sources the model was shown, under the numbers it saw, with their input positions. */
@@ -105,6 +148,31 @@ function stringValues(value: unknown): string[] {
 	return [];
 }
 
+const KEYWORD_LANGUAGES_BY_ANSWER_LANGUAGE: Readonly<Record<AnswerLanguage, KeywordLanguage>> = {
+	en: 'english',
+	fr: 'french',
+	de: 'german',
+	es: 'spanish',
+	it: 'italian',
+	pt: 'portuguese',
+	nl: 'dutch',
+};
+
+/**
+ * The language to analyse the answer's words in: the answer language the Language option names, else the
+ * keyword language the shown hits agree on (a `keywordLanguage` field, when the search gives one), else `auto`
+ * (detected from the answer and its cited sources).
+ */
+function groundingLanguage(answerLanguage: string | undefined, shownHits: SourceInput[]): KeywordLanguageSetting {
+	const named = recognizeLanguage(answerLanguage);
+	if (named) return KEYWORD_LANGUAGES_BY_ANSWER_LANGUAGE[named];
+	const fromHits = new Set(shownHits.map((hit) => (typeof hit === 'object' && hit ? hit.keywordLanguage : undefined)));
+	const [only] = fromHits;
+	return fromHits.size === 1 && isKeywordLanguage(only) && only !== 'none' ? only : 'auto';
+}
+
+const round4 = (value: number | null) => (value === null ? null : Math.round(value * 10_000) / 10_000);
+
 export async function generate(client: ChatClient, input: Omit<PromptInput, 'jsonSchema'>, options: GenerateOptions = {}): Promise<GenerateResult> {
 	const startedAt = Date.now();
 	const budget = options.budget ?? DEFAULT_BUDGET;
@@ -116,23 +184,54 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 	const base = { sources: prompt.sources, trimmed: prompt.trimmed, usage, warnings };
 	let modelCalls = 0;
 
-	/** The "not enough information" result; `completion` is the model's reply when it was asked. */
-	const refuse = (groundingIssue: string, completion?: ChatCompletionResult): GenerateResult => ({
-		...base,
-		// In JSON mode there is no valid JSON to give; `json: null` plus the message keeps the item readable.
-		text: notEnoughInformation,
-		customerText: notEnoughInformation,
-		...(validator ? { json: null, customerJson: null } : {}),
-		citations: [],
-		unsupportedCitations: [],
-		grounded: false,
-		groundingIssue,
-		modelReply: completion?.text,
-		model: completion?.model ?? client.model,
-		finishReason: completion?.finishReason ?? 'not_called',
-		latencyMs: Date.now() - startedAt,
-		modelCalls,
-	});
+	const groundingSources = prompt.sources.map((source, i) => ({ n: source.n, text: prompt.sourceTexts[i] }));
+	const language = groundingLanguage(input.language, prompt.sources.map((source) => input.sources![source.inputIndex]));
+	/** Adds the grounding metrics; a JSON answer is measured on its string values, one paragraph each. */
+	const measured = (result: Omit<GenerateResult, 'grounding'>): GenerateResult => {
+		const metrics = measureGrounding({
+			answer: validator ? stringValues(result.json).join('\n\n') : result.text,
+			sources: groundingSources,
+			unsupportedCitations: result.unsupportedCitations,
+			refused: result.refused,
+			language,
+		});
+		return {
+			...result,
+			grounding: {
+				citedSentenceShare: round4(metrics.citedSentenceShare),
+				sentences: metrics.sentences,
+				citedSentences: metrics.citedSentences,
+				unsupportedCitations: metrics.unsupportedCitations,
+				faithfulness: round4(metrics.faithfulness),
+				unsupportedWords: metrics.unsupportedWords,
+				refused: metrics.refused,
+				language: metrics.language,
+			},
+		};
+	};
+
+	/**
+	 * The "not enough information" result; `completion` is the model's reply when it was asked, and
+	 * `unsupportedCitations` what that reply cited wrongly.
+	 */
+	const refuse = (groundingIssue: string, completion?: ChatCompletionResult, unsupportedCitations: number[] = []): GenerateResult =>
+		measured({
+			...base,
+			// In JSON mode there is no valid JSON to give; `json: null` plus the message keeps the item readable.
+			text: notEnoughInformation,
+			customerText: notEnoughInformation,
+			...(validator ? { json: null, customerJson: null } : {}),
+			citations: [],
+			unsupportedCitations,
+			grounded: false,
+			groundingIssue,
+			refused: true,
+			modelReply: completion?.text,
+			model: completion?.model ?? client.model,
+			finishReason: completion?.finishReason ?? 'not_called',
+			latencyMs: Date.now() - startedAt,
+			modelCalls,
+		});
 
 	if (input.answerOnlyFromSources && prompt.sources.length === 0) {
 		// Without sources the model could only guess; answering from nothing is exactly what this mode forbids.
@@ -213,9 +312,9 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 	// A JSON answer is refused only through the sentinel: structured fields (subject lines, SKUs) rarely carry
 	// citations, so "cites nothing" would throw valid answers away. It still comes back with grounded = false.
 	if (input.answerOnlyFromSources && groundingIssue && !validator) {
-		return { ...refuse(groundingIssue, completion), unsupportedCitations };
+		return refuse(groundingIssue, completion, unsupportedCitations);
 	}
-	return {
+	return measured({
 		...base,
 		...(validator
 			? { json, customerJson: toCustomerJson(json) }
@@ -224,9 +323,10 @@ export async function generate(client: ChatClient, input: Omit<PromptInput, 'jso
 		unsupportedCitations,
 		grounded: groundingIssue === undefined,
 		groundingIssue,
+		refused: false,
 		model: completion.model,
 		finishReason: completion.finishReason,
 		latencyMs: Date.now() - startedAt,
 		modelCalls,
-	};
+	});
 }

@@ -10,7 +10,15 @@ export {
 	type ResponseFormat,
 	type TokenUsage,
 } from './client';
-export { DEFAULT_NOT_ENOUGH_INFORMATION, generate, JsonOutputError, type Citation, type GenerateOptions, type GenerateResult } from './generate';
+export {
+	DEFAULT_NOT_ENOUGH_INFORMATION,
+	generate,
+	JsonOutputError,
+	type AnswerGrounding,
+	type Citation,
+	type GenerateOptions,
+	type GenerateResult,
+} from './generate';
 export {
 	CUSTOMER_TEXT_STYLES,
 	customerSourcesFromItem,

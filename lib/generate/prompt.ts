@@ -101,6 +101,8 @@ export interface TrimReport {
 export interface BuiltPrompt {
 	messages: ChatMessage[];
 	sources: NumberedSource[];
+	/** The text each source was shown with (cut and ending in `…` when truncated), parallel to `sources`. */
+	sourceTexts: string[];
 	promptTokens: number;
 	budgetTokens: number;
 	trimmed: TrimReport;
@@ -326,6 +328,7 @@ export function buildPrompt(input: PromptInput, budget: PromptBudget = DEFAULT_B
 			originalCitation: source.hit.citation,
 			truncated: text !== source.text,
 		})),
+		sourceTexts: numbered.map(({ text }) => text),
 		promptTokens,
 		budgetTokens,
 		trimmed,

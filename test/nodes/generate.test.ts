@@ -126,6 +126,37 @@ describe('Generate node', () => {
 		expect(typed.outputs.Generate[0][0].json).toMatchObject({ text: 'Nous revenons vers vous très vite.', customerText: 'Nous revenons vers vous très vite.' });
 	});
 
+	it('puts grounding metrics on every output item, refusals included, without changing the other fields', async () => {
+		server.queueChatReplies('Shipping is free above 50 EUR [1]. We love boots [4].', 'NOT_ENOUGH_INFORMATION');
+		const items = [{ json: searchItem }, { json: { ...searchItem, query: 'Do you sell bikes?' } }];
+		const result = await run({ parameters: { prompt: '={{ $json.query }}', options: { language: 'English' } } }, items);
+		expect(result.error).toBeUndefined();
+		const [answered, refused] = result.outputs.Generate[0];
+		expect(answered.json).toMatchObject({
+			text: 'Shipping is free above 50 EUR [1]. We love boots.',
+			unsupportedCitations: [4],
+			grounded: true,
+			refused: false,
+			grounding: {
+				citedSentenceShare: 0.5,
+				sentences: 2,
+				citedSentences: 1,
+				unsupportedCitations: 1,
+				// shipping free 50 eur (in [1]) against love boots: 4 / 6, rounded to 4 decimals.
+				faithfulness: 0.6667,
+				unsupportedWords: ['love', 'boots'],
+				refused: false,
+				language: 'english',
+			},
+		});
+		// Null shares survive the item's JSON round trip (n8n shows them as null, not as missing fields).
+		expect(refused.json).toMatchObject({
+			text: 'There is not enough information in the sources to answer this.',
+			refused: true,
+			grounding: { citedSentenceShare: null, faithfulness: null, sentences: 0, unsupportedCitations: 0, refused: true },
+		});
+	});
+
 	it('fails an item on a model that never answers after twice the timeout and one backoff step, whatever Max Retries says', async () => {
 		server.delayNext(10, 10_000);
 		const started = Date.now();
