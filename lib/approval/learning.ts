@@ -1,5 +1,6 @@
 import { ingestDocuments, type DocumentResult } from '../ingest';
 import { InputError, type Embedder, type LoadedDocument, type UserMetadata, type VectorStore } from '../types';
+import { reviewMetrics } from './reviewLog';
 import type { ApprovalOutcomeItem } from './types';
 
 /**
@@ -40,6 +41,7 @@ export function approvedExampleDocument(input: ApprovedExampleInput): LoadedDocu
 	if (!outcome.finalText.trim()) {
 		throw new InputError('The approved text is empty, so there is nothing to remember.', 'finalText');
 	}
+	const metrics = reviewMetrics(outcome);
 	return {
 		sourceId: `approval:${input.reviewId}`,
 		text: outcome.finalText,
@@ -58,6 +60,9 @@ export function approvedExampleDocument(input: ApprovedExampleInput): LoadedDocu
 			comment: outcome.comment,
 			requestedAt: outcome.requestedAt,
 			decidedAt: outcome.decidedAt,
+			// Reviewer-edit metrics (lib/evaluation/edits.ts): how much was changed, how long the decision took.
+			editRatio: metrics.editRatio,
+			secondsToDecision: metrics.secondsToDecision,
 		},
 	};
 }

@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
 import { APPROVED_EXAMPLES_NAMESPACE } from '../../lib/approval/learning';
+import { REVIEW_LOG_NAMESPACE } from '../../lib/approval/reviewLog';
 import { DEFAULT_WAIT_HOURS } from '../../lib/approval';
 import { knowledgeBaseProperties } from '../shared/storeOptions';
 import { CUSTOMER_TEXT_STYLE_OPTIONS } from '../shared/customerText';
@@ -285,4 +286,13 @@ export const humanApprovalProperties: INodeProperties[] = [
 		displayOptions: rememberOn,
 	},
 	...rememberProperties,
+	{
+		displayName: 'Review Log Namespace',
+		name: 'reviewLogNamespace',
+		type: 'string',
+		default: REVIEW_LOG_NAMESPACE,
+		description:
+			'Namespace in the same knowledge base where every decision (approved, rejected, timed out) is kept as a small record with its edit ratio and time to decision, for Ingest Document\'s "Review Report". Empty = no review log.',
+		displayOptions: rememberOn,
+	},
 ];

@@ -9,6 +9,7 @@ import {
 	type ReviewLanguage,
 	type ReviewLocale,
 } from '../../lib/approval';
+import type { ReviewMetrics } from '../../lib/approval/reviewLog';
 import { toCustomerText, type CustomerTextSource, type CustomerTextStyle } from '../../lib/generate';
 import type { DecisionStoreSetting } from './decisionStore';
 
@@ -19,6 +20,11 @@ export interface RememberSettings {
 	collection: string;
 	namespace: string;
 	exampleInput: string;
+	/**
+	 * Namespace of the review log (every decision, pending until decided; see lib/approval/reviewLog.ts); empty
+	 * = no log. Absent in requests sent before the setting existed: those are not logged.
+	 */
+	reviewLogNamespace?: string;
 }
 
 /**
@@ -48,10 +54,13 @@ export interface ReviewState {
 }
 
 /** The json of every item the node emits: the outcome, the request, and the input item it decided on. */
-export type OutcomeJson = ApprovalOutcomeItem & {
+export type OutcomeJson = ApprovalOutcomeItem &
+	Partial<ReviewMetrics> & {
 	review: ReviewState;
 	input: IDataObject;
 	learning?: IDataObject;
+	/** What became of the review-log record written for this outcome. */
+	reviewLog?: IDataObject;
 	/** Approved items only: the final text as the customer gets it, without the reviewer's citation markers. */
 	customerText?: string;
 };

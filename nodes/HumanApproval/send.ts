@@ -17,6 +17,7 @@ import {
 } from '../../lib/approval';
 import { frontDoorBaseUrl } from '../../lib/approval/forward';
 import { isEmailAddress } from '../../lib/approval/reviewedEmail';
+import { REVIEW_LOG_NAMESPACE, reviewMetrics } from '../../lib/approval/reviewLog';
 import { customerSourcesFromItem, type CustomerTextStyle } from '../../lib/generate';
 import { parseListInput } from '../../lib/generate/listInput';
 import { InputError } from '../../lib/types';
@@ -24,6 +25,7 @@ import { itemError, toNodeError, type FieldLabels } from '../shared/perItem';
 import { approvalCredentials, APPROVAL_CREDENTIAL, createSmtpTransport, type ApprovalCredentials } from './credentials';
 import { openDecisionStore, readDecisionStoreSetting } from './decisionStore';
 import { FRONT_DOOR_PATH } from './http';
+import { logReview, unlogReview } from './knowledgeStore';
 import { reviewLocale, type OutcomeJson, type RememberSettings, type ReviewState } from './reviewState';
 
 /** Outputs, in the order the node declares them. */
@@ -107,12 +109,29 @@ async function send(ctx: IExecuteFunctions, item: INodeExecutionData): Promise<I
 		throw itemError(ctx, error as Error, 0, DECISION_STORE_ADVICE);
 	}
 
-	await deliverReviewLinks(ctx, credentials, state, draft, delivery, waitTill);
+	// Logged pending before any link leaves, so a fast decision always replaces it (a timeout, if none comes).
+	const reviewLog = await logReview(ctx, state.remember, {
+		reviewId: state.id,
+		title: state.subject,
+		requestedAt: state.requestedAt,
+		expiresAt: state.expiresAt,
+	});
+	let delivered = false;
+	try {
+		await deliverReviewLinks(ctx, credentials, state, draft, delivery, waitTill);
+		delivered = true;
+	} finally {
+		// No link left: the pending record would count as a timeout later.
+		if (!delivered && reviewLog?.stored) await unlogReview(ctx, state.remember, state.id);
+	}
 
+	const outcome = timedOutOutcome(draft, state.requestedAt, waitTill);
 	const timedOut: OutcomeJson = {
-		...timedOutOutcome(draft, state.requestedAt, waitTill),
+		...outcome,
+		...reviewMetrics(outcome),
 		review: state,
 		input: item.json,
+		...(reviewLog ? { reviewLog } : {}),
 	};
 	const outputs = leaveOnTimeout(ctx, { json: toDataObject(timedOut), pairedItem: { item: 0 } });
 	await ctx.putExecutionToWait(waitTill);
@@ -244,6 +263,7 @@ function rememberSettings(ctx: IExecuteFunctions): RememberSettings | undefined 
 		collection: (ctx.getNodeParameter('collection', 0) as string).trim(),
 		namespace: (ctx.getNodeParameter('namespace', 0) as string).trim(),
 		exampleInput: String(ctx.getNodeParameter('exampleInput', 0, '') ?? ''),
+		reviewLogNamespace: String(ctx.getNodeParameter('reviewLogNamespace', 0, REVIEW_LOG_NAMESPACE) ?? '').trim(),
 	};
 }
 

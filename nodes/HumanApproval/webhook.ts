@@ -3,12 +3,11 @@ import type { IDataObject, IExecuteData, INodeExecutionData, IWebhookFunctions, 
 import { handleReviewRequest, headerValue, type ApprovalOutcomeItem, TOKEN_PARAM, verifyForwardProof, type ReviewRequest, type ReviewResponse } from '../../lib/approval';
 import { FORWARD_PROOF_HEADER, REVIEWER_IP_HEADER } from '../../lib/approval/forward';
 import { rememberApprovedVersion } from '../../lib/approval/learning';
+import { reviewMetrics } from '../../lib/approval/reviewLog';
 import { renderUnavailablePage, withRetryAfter } from '../../lib/approval/pages';
-import { createOpenAIEmbedder } from '../../lib/embedding';
-import { defaultLanceDbPath, openStore, type StoreConfig } from '../../lib/stores';
-import { embedderConfig, MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
 import { approvalCredentials, type ApprovalCredentials } from './credentials';
 import { openDecisionStore, type OpenDecisionStore } from './decisionStore';
+import { KNOWLEDGE_STORE_TIMEOUT_MS, logReview, withKnowledgeStore } from './knowledgeStore';
 import { readLocaleInWebhook, reviewRequestOf, sendPage, UNAVAILABLE_RETRY_SECONDS } from './http';
 import {
 	customerVersion,
@@ -22,8 +21,6 @@ import {
 } from './reviewState';
 import { OUTPUT, toDataObject } from './send';
 
-const LEARNING_TIMEOUT_MS = 60_000;
-
 /**
  * One request on the execution's resume URL — forwarded by the front door, or straight from a link sent before the
  * front door existed or by an unpublished workflow. Every answer is written here, with the page's own status and
@@ -35,9 +32,18 @@ export async function answerReviewRequest(ctx: IWebhookFunctions): Promise<IWebh
 	const outcome = await recordReviewDecision(ctx, waiting && { review: waiting.review, originalDraft: waiting.originalDraft });
 	if (!outcome || !waiting) return { noWebhookResponse: true };
 
-	const json: OutcomeJson = { ...outcome, review: waiting.review, input: waiting.input };
-	if (json.decision === 'approved') json.customerText = customerVersion(waiting.review, json.finalText);
-	if (waiting.review.remember && json.decision === 'approved') json.learning = await remember(ctx, json, waiting.review.remember);
+	const { review } = waiting;
+	const json: OutcomeJson = { ...outcome, ...reviewMetrics(outcome), review, input: waiting.input };
+	if (json.decision === 'approved') json.customerText = customerVersion(review, json.finalText);
+	if (review.remember && json.decision === 'approved') json.learning = await remember(ctx, json, review.remember);
+	const logged = await logReview(ctx, review.remember, {
+		reviewId: review.id,
+		title: review.subject,
+		requestedAt: review.requestedAt,
+		expiresAt: review.expiresAt,
+		outcome: json,
+	});
+	if (logged) json.reviewLog = logged;
 	const outputs: INodeExecutionData[][] = [[], [], []];
 	outputs[json.decision === 'approved' ? OUTPUT.approved : OUTPUT.rejected] = [{ json: toDataObject(json), pairedItem: { item: 0 } }];
 	return { noWebhookResponse: true, workflowData: outputs };
@@ -122,36 +128,17 @@ function readWaitingItem(ctx: IWebhookFunctions): OutcomeJson | undefined {
 
 /** Stores the approved version; the decision stands whatever happens here, the result says what did. */
 async function remember(ctx: IWebhookFunctions, outcome: OutcomeJson, settings: RememberSettings): Promise<IDataObject> {
-	const node = ctx.getNode();
 	try {
-		const config: StoreConfig =
-			settings.store === 'qdrant'
-				? await qdrantConfig(ctx, settings.collection)
-				: { kind: 'lancedb', path: settings.folderPath || defaultLanceDbPath(), table: settings.collection };
-		const embedder = node.credentials?.[MODEL_CREDENTIAL] ? await embedderFor(ctx) : undefined;
-		const store = await openStore(config);
-		try {
-			const result = await rememberApprovedVersion(
+		const result = await withKnowledgeStore(ctx, settings, async (store, embedder) =>
+			rememberApprovedVersion(
 				{ outcome, reviewId: outcome.review.id, title: outcome.review.subject, exampleInput: settings.exampleInput },
-				{ store, embedder, namespace: settings.namespace, signal: AbortSignal.timeout(LEARNING_TIMEOUT_MS) },
-			);
-			if (result.error) ctx.logger.warn(`Human Approval: the approved version was not stored: ${result.error}`);
-			return toDataObject(result);
-		} finally {
-			await store.close();
-		}
+				{ store, embedder, namespace: settings.namespace, signal: AbortSignal.timeout(KNOWLEDGE_STORE_TIMEOUT_MS) },
+			),
+		);
+		if (result.error) ctx.logger.warn(`Human Approval: the approved version was not stored: ${result.error}`);
+		return toDataObject(result);
 	} catch (error) {
 		ctx.logger.warn(`Human Approval: the approved version was not stored: ${(error as Error).message}`);
 		return { stored: false, namespace: settings.namespace, error: (error as Error).message };
 	}
-}
-
-async function qdrantConfig(ctx: IWebhookFunctions, collection: string): Promise<StoreConfig> {
-	const credentials = await ctx.getCredentials(QDRANT_CREDENTIAL);
-	return { kind: 'qdrant', url: String(credentials.url ?? ''), apiKey: (credentials.apiKey as string) || undefined, collection };
-}
-
-async function embedderFor(ctx: IWebhookFunctions) {
-	const credentials = await ctx.getCredentials(MODEL_CREDENTIAL);
-	return createOpenAIEmbedder(embedderConfig(credentials));
 }

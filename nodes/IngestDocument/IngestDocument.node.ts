@@ -14,8 +14,9 @@ import {
 import * as deleteSource from './operations/deleteSource';
 import * as ingest from './operations/ingest';
 import * as listSources from './operations/listSources';
+import * as reviewReport from './operations/reviewReport';
 
-const operations = { ingest, deleteSource, listSources };
+const operations = { ingest, deleteSource, listSources, reviewReport };
 
 /** Parameter labels for errors from lib, by the field name lib reports. */
 const fieldLabels = {
@@ -24,6 +25,9 @@ const fieldLabels = {
 	url: 'URLs',
 	chunkSize: 'Chunk Size (Tokens)',
 	chunkOverlap: 'Chunk Overlap (Tokens)',
+	periods: 'Periods',
+	period: 'Period',
+	timeZone: 'Time Zone',
 };
 
 export class IngestDocument implements INodeType {
@@ -69,12 +73,20 @@ export class IngestDocument implements INodeType {
 						description: 'List the documents in the knowledge base',
 						action: 'List sources',
 					},
+					{
+						name: 'Review Report',
+						value: 'reviewReport',
+						description:
+							'Per week or month: Human Approval decisions, approval rate, median edit ratio and median time to decision',
+						action: 'Report on review decisions',
+					},
 				],
 				default: 'ingest',
 			},
 			...ingest.description,
 			...deleteSource.description,
 			...listSources.description,
+			...reviewReport.description,
 			...knowledgeBaseProperties,
 		],
 	};

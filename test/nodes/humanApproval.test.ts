@@ -30,8 +30,9 @@ import type { ParsedMail } from 'mailparser';
 import { TOKEN_PARAM } from '../../lib/approval';
 import { openStore } from '../../lib/stores';
 import { HumanApproval } from '../../nodes/HumanApproval/HumanApproval.node';
+import { IngestDocument } from '../../nodes/IngestDocument/IngestDocument.node';
 import { freePort, useLocalRedisPrefix } from '../memory/redisServer';
-import { HARNESS_TRIGGER_NAME, HARNESS_TRIGGER_TYPE, runWorkflow, type HarnessWorkflow } from '../support/n8nHarness';
+import { HARNESS_TRIGGER_NAME, HARNESS_TRIGGER_TYPE, linearWorkflow, runWorkflow, type HarnessWorkflow } from '../support/n8nHarness';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 
 const APPROVAL_TYPE = 'n8n-nodes-symbiotic.humanApproval';
@@ -656,5 +657,110 @@ describe('Human Approval node with Decision Store = Redis', () => {
 		);
 		expect(failed.error?.description).toContain('no review link was sent');
 		expect(smtp.messages.length).toBe(before);
+	});
+});
+
+describe('Human Approval node: reviewer-edit metrics, the review log and Ingest Document\'s Review Report', () => {
+	let folder: string;
+	beforeAll(async () => {
+		folder = await mkdtemp(join(tmpdir(), 'symbiotic-review-report-'));
+	});
+	afterAll(async () => {
+		await rm(folder, { recursive: true, force: true });
+	});
+
+	const remembering = () => ({ rememberApproved: true, store: 'lancedb', folderPath: folder, collection: 'reviews', namespace: 'acme-approved' });
+
+	/** Sends a review, then (unless `action` is undefined) decides it on Ada's link; returns the item that left. */
+	async function review(action: 'approve' | 'reject' | undefined, finalText = DRAFT, parameters: Record<string, unknown> = {}) {
+		const { definition, result, mails } = await sendRequest({ ...remembering(), ...parameters });
+		expect(result.error).toBeUndefined();
+		const server = serverSide(definition);
+		if (!action) return { server, result, json: result.outputs[APPROVAL_NODE][2][0].json };
+		const link = linkIn(mails[0]);
+		const page = (await answer(server, result.run.data, { method: 'GET', url: link })).response.body;
+		const decided = await answer(server, result.run.data, { method: 'POST', url: link, body: { formToken: formToken(page), action, finalText } });
+		const arrived = arrivals(await resume(server, result.run.data, decided.result.workflowData));
+		const [json] = action === 'approve' ? arrived.Approved : arrived.Rejected;
+		return { server, result, json };
+	}
+
+	it('removes the pending record again when no review link could be sent', async () => {
+		const own = await mkdtemp(join(tmpdir(), 'symbiotic-review-log-failed-'));
+		try {
+			const closedPort = await freePort();
+			const failing = { ...credentials, symbioticApprovalApi: { ...credentials.symbioticApprovalApi, smtpPort: closedPort } };
+			const result = await runWorkflow(approvalWorkflow({ ...remembering(), folderPath: own }), { nodeTypes, credentials: failing, inputItems: [{ json: LEAD }] });
+			expect(result.error).toBeDefined(); // SMTP refused the connection: nothing was sent
+			const store = await openStore({ kind: 'lancedb', path: own, table: 'reviews' });
+			try {
+				expect(await store.listSources('review-log')).toEqual([]);
+			} finally {
+				await store.close();
+			}
+		} finally {
+			await rm(own, { recursive: true, force: true });
+		}
+	});
+
+	it('outputs edit ratio and time to decision on every output, logs every decision, and the report counts them', async () => {
+		// Approved unchanged.
+		const unchanged = (await review('approve')).json;
+		expect(unchanged).toMatchObject({ decision: 'approved', editRatio: 0, reviewLog: { stored: true, namespace: 'review-log', sourceId: expect.stringMatching(/^review:/) } });
+		// Approved with one word of the draft's 16 changed: 1/16.
+		const edited = (await review('approve', DRAFT.replace('29 euros', '39 euros'))).json;
+		expect(edited).toMatchObject({ decision: 'approved', editRatio: 0.0625, learning: { stored: true, namespace: 'acme-approved' }, reviewLog: { stored: true } });
+		// Rejected: no edit ratio.
+		const rejected = (await review('reject', DRAFT)).json;
+		expect(rejected).toMatchObject({ decision: 'rejected', editRatio: null, reviewLog: { stored: true } });
+		for (const json of [unchanged, edited, rejected]) {
+			const requestedAt = Date.parse(String(json.requestedAt));
+			const decidedAt = Date.parse(String(json.decidedAt));
+			expect(decidedAt).toBeGreaterThanOrEqual(requestedAt);
+			expect(json.secondsToDecision).toBe((decidedAt - requestedAt) / 1000);
+			expect(json.requestedAt).toBe((json.review as { requestedAt: string }).requestedAt);
+		}
+		// Timed out after 1.2 seconds: n8n resumes the wait with the item built when the request was sent.
+		const waiting = await review(undefined, DRAFT, { limitAmount: 0.02, limitUnit: 'minutes' });
+		const timedOut = arrivals(await resume(waiting.server, waiting.result.run.data))['Timed Out'][0];
+		expect(timedOut).toMatchObject({ decision: 'timedOut', editRatio: null, secondsToDecision: 1.2, reviewLog: { stored: true } });
+		expect(Date.parse(String(timedOut.decidedAt)) - Date.parse(String(timedOut.requestedAt))).toBe(1200);
+
+		// The approved version's metadata in the examples namespace carries the metrics.
+		const store = await openStore({ kind: 'lancedb', path: folder, table: 'reviews' });
+		try {
+			const [hit] = await store.search({ namespace: 'acme-approved', mode: 'keyword', text: '39 euros', topK: 1 });
+			expect(hit.chunk.metadata.extra).toMatchObject({ editRatio: 0.0625, secondsToDecision: edited.secondsToDecision, decidedAt: edited.decidedAt });
+		} finally {
+			await store.close();
+		}
+
+		// The timeout counts once its wait has ended.
+		await new Promise((done) => setTimeout(done, Math.max(0, Date.parse(String(timedOut.decidedAt)) - Date.now() + 50)));
+		const report = await runWorkflow(
+			{
+				...linearWorkflow({
+					name: 'Review Report',
+					type: 'n8n-nodes-symbiotic.ingestDocument',
+					parameters: { operation: 'reviewReport', store: 'lancedb', folderPath: folder, collection: 'reviews', namespace: 'review-log', period: 'week', periods: 2 },
+				}),
+				// The report's weeks start in the workflow's time zone when its own field is empty.
+				settings: { timezone: 'Europe/Paris' },
+			},
+			{ nodeTypes: { 'n8n-nodes-symbiotic.ingestDocument': new IngestDocument() } },
+		);
+		expect(report.error).toBeUndefined();
+		const rows = report.outputs['Review Report'][0].map((item) => item.json);
+		expect(rows).toHaveLength(2);
+		expect(rows.map((row) => row.timeZone)).toEqual(['Europe/Paris', 'Europe/Paris']);
+		const [previous, current] = rows;
+		expect(String(previous.period)).toMatch(/^\d{4}-W\d{2}$/);
+		// Hand-computed: 2 approved, 1 rejected, 1 timed out; approval rate 2/3; median edit ratio of 0 and 0.0625;
+		// median time to decision of the three decided reviews (timeouts excluded).
+		const seconds = [unchanged, edited, rejected].map((json) => Number(json.secondsToDecision)).sort((a, b) => a - b);
+		expect(previous).toMatchObject({ decisions: 0, approvalRate: null, medianEditRatio: null });
+		expect(current).toMatchObject({ decisions: 4, approved: 2, rejected: 1, timedOut: 1, approvalRate: 0.6667, medianEditRatio: 0.0313, namespace: 'review-log' });
+		expect(current.medianSecondsToDecision).toBeCloseTo(seconds[1], 3);
+		expect(String(current.start) <= new Date().toISOString().slice(0, 10)).toBe(true);
 	});
 });
