@@ -16,7 +16,7 @@ import { REDIS_CONNECTION_TEST, testRedisConnection } from '../shared/redisCrede
 import { MODEL_CREDENTIAL, QDRANT_CREDENTIAL } from '../shared/storeOptions';
 import { createSmtpTransport, toApprovalCredentials } from './credentials';
 import { answerFrontDoorRequest } from './frontDoor';
-import { FRONT_DOOR_PATH, isFrontDoorRequest } from './http';
+import { isFrontDoorRequest, REVIEW_WEBHOOKS } from './http';
 import { humanApprovalProperties } from './properties';
 import { sendReviewRequest } from './send';
 import { answerReviewRequest } from './webhook';
@@ -28,9 +28,10 @@ const SMTP_TEST_TIMEOUT_MS = 10_000;
  * n8n's Wait node waits: `execute` sends the links and puts the execution to wait, the node's restart webhook
  * (GET shows the page, POST decides) resumes it, reached through the node's own front door webhook.
  */
-// Its webhooks are n8n's own resume URLs (restartWebhook), so there is nothing to register on a third-party
-// service; and it is no AI tool, since an agent's tool call cannot wait days for a person.
-// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete, @n8n/community-nodes/node-usable-as-tool
+// Its webhooks (REVIEW_WEBHOOKS) are n8n's own resume URLs (restartWebhook) and the links' front door: nothing to
+// register on a third-party service, so no webhook lifecycle methods. It is no AI tool, since an agent's tool call
+// cannot wait days for a person (Send Email After Review is the agent's reviewed action).
+// eslint-disable-next-line @n8n/community-nodes/node-usable-as-tool
 export class HumanApproval implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Human Approval',
@@ -58,22 +59,7 @@ export class HumanApproval implements INodeType {
 			},
 		],
 		waitingNodeTooltip: '=Waiting for a reviewer to decide on the review page (links were sent by {{ $parameter["delivery"].join(" and ") }}).',
-		webhooks: [
-			// The execution's resume URL: GET/HEAD show the review page, POST records a decision. n8n stops asking the
-			// node once the execution has resumed, so links point at the front door below whenever it is registered.
-			{ name: 'default', httpMethod: 'GET,HEAD,POST', responseMode: 'onReceived', path: '', restartWebhook: true, isFullPath: true },
-			// The front door (see lib/approval/frontDoor.ts): the review links' own address, answered by the node for
-			// as long as the workflow is published. n8n evaluates `$workflow.active` as false when it registers test
-			// webhooks, so a manual run never waits for a call on it.
-			{
-				name: 'default',
-				httpMethod: '={{ $workflow.active ? "GET,HEAD,POST" : "" }}',
-				responseMode: 'onReceived',
-				path: FRONT_DOOR_PATH,
-				ndvHideUrl: true,
-				ndvHideMethod: true,
-			},
-		],
+		webhooks: REVIEW_WEBHOOKS,
 		properties: humanApprovalProperties,
 	};
 

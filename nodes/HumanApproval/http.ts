@@ -1,4 +1,4 @@
-import type { IWebhookFunctions } from 'n8n-workflow';
+import type { IWebhookDescription, IWebhookFunctions } from 'n8n-workflow';
 
 import { resolveReviewLocale, REVIEW_PAGE_HEADER, type ReviewLocale, type ReviewRequest } from '../../lib/approval';
 import type { HtmlResponse } from '../../lib/approval/pages';
@@ -20,6 +20,24 @@ export function webhookParameter(ctx: IWebhookFunctions, name: string, fallback:
 
 /** The path of the node's production webhook, the review links' own address (below the node's webhook id). */
 export const FRONT_DOOR_PATH = 'review';
+
+/** The webhooks of a node whose execution waits for a reviewer (Human Approval, Send Email After Review). */
+export const REVIEW_WEBHOOKS: IWebhookDescription[] = [
+	// The execution's resume URL: GET/HEAD show the review page, POST records a decision. n8n stops asking the
+	// node once the execution has resumed, so links point at the front door below whenever it is registered.
+	{ name: 'default', httpMethod: 'GET,HEAD,POST', responseMode: 'onReceived', path: '', restartWebhook: true, isFullPath: true },
+	// The front door (see lib/approval/frontDoor.ts): the review links' own address, answered by the node for
+	// as long as the workflow is published. n8n evaluates `$workflow.active` as false when it registers test
+	// webhooks, so a manual run never waits for a call on it.
+	{
+		name: 'default',
+		httpMethod: '={{ $workflow.active ? "GET,HEAD,POST" : "" }}',
+		responseMode: 'onReceived',
+		path: FRONT_DOOR_PATH,
+		ndvHideUrl: true,
+		ndvHideMethod: true,
+	},
+];
 
 /** Production-webhook requests end in the front door's path; resume-URL requests end in the execution id. */
 export function isFrontDoorRequest(ctx: IWebhookFunctions): boolean {

@@ -3,7 +3,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 
 import { HumanApproval } from '../HumanApproval/HumanApproval.node';
 import { answerFrontDoorRequest } from '../HumanApproval/frontDoor';
-import { FRONT_DOOR_PATH, isFrontDoorRequest } from '../HumanApproval/http';
+import { isFrontDoorRequest, REVIEW_WEBHOOKS } from '../HumanApproval/http';
 import { reviewedEmailProperties } from './properties';
 import { requestEmailReview } from './send';
 import { answerEmailReview } from './webhook';
@@ -14,9 +14,8 @@ import { answerEmailReview } from './webhook';
  * model proposed on a signed review page, may edit To, Subject and text, and approve or reject. The approved
  * version is sent; the agent reads "sent", "rejected: <comment>" or "no decision in time, nothing was sent".
  */
-// Its webhooks are n8n's own resume URLs (restartWebhook) and the review links' front door, as for Human Approval:
-// nothing to register on a third-party service.
-// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete
+// Its webhooks are Human Approval's (REVIEW_WEBHOOKS): n8n's own resume URLs and the review links' front door,
+// nothing to register on a third-party service, so no webhook lifecycle methods.
 export class SymbioticReviewedEmail implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Send Email After Review',
@@ -41,17 +40,7 @@ export class SymbioticReviewedEmail implements INodeType {
 			},
 		],
 		waitingNodeTooltip: '=Waiting for a reviewer to approve, edit or reject the e-mail on the review page.',
-		webhooks: [
-			{ name: 'default', httpMethod: 'GET,HEAD,POST', responseMode: 'onReceived', path: '', restartWebhook: true, isFullPath: true },
-			{
-				name: 'default',
-				httpMethod: '={{ $workflow.active ? "GET,HEAD,POST" : "" }}',
-				responseMode: 'onReceived',
-				path: FRONT_DOOR_PATH,
-				ndvHideUrl: true,
-				ndvHideMethod: true,
-			},
-		],
+		webhooks: REVIEW_WEBHOOKS,
 		properties: reviewedEmailProperties,
 	};
 
