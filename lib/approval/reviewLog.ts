@@ -1,4 +1,13 @@
-import { editRatio, secondsToDecision, summarizeDecisions, type DecisionRecord, type PeriodSummary, type SummaryPeriod } from '../evaluation';
+import {
+	editRatio,
+	localDate,
+	periodContaining,
+	secondsToDecision,
+	summarizeDecisions,
+	type DecisionRecord,
+	type PeriodSummary,
+	type SummaryPeriod,
+} from '../evaluation';
 import { ingestDocuments } from '../ingest';
 import { InputError, type Embedder, type LoadedDocument, type VectorStore } from '../types';
 import { validateTimeZone } from './i18n';
@@ -218,7 +227,7 @@ export function reportPeriods(options: ReportOptions): Array<{ period: string; s
 	}
 	const timeZone = validateTimeZone(options.timeZone, 'timeZone');
 	const today = localDate(options.now ?? new Date(), timeZone);
-	const current = periodAround(today, options.period);
+	const current = periodContaining(today, options.period);
 	const starts: string[] = [];
 	for (let back = options.periods - 1; back >= 0; back--) {
 		const start = new Date(`${current.start}T12:00:00Z`);
@@ -226,7 +235,7 @@ export function reportPeriods(options: ReportOptions): Array<{ period: string; s
 		else start.setUTCMonth(start.getUTCMonth() - back, 1);
 		starts.push(start.toISOString().slice(0, 10));
 	}
-	return starts.map((start) => periodAround(start, options.period));
+	return starts.map((start) => periodContaining(start, options.period));
 }
 
 /** Report rows from logged decisions (see `reportPeriods`); rates and medians rounded as `rounded` says. */
@@ -265,22 +274,4 @@ export async function reviewReportFromStore(store: VectorStore, namespace: strin
 	const from = new Date(Date.parse(`${first.start}T00:00:00Z`) - 14 * 3_600_000);
 	const records = await readReviewLog(store, namespace, { from, to: now, now });
 	return reviewReport(records, { ...options, now });
-}
-
-function localDate(instant: Date, timeZone: string): string {
-	const parts = Object.fromEntries(
-		new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-			.formatToParts(instant)
-			.map((part) => [part.type, part.value]),
-	);
-	return `${parts.year}-${parts.month}-${parts.day}`;
-}
-
-/** The period containing a local day: the evaluation summary's own keys, read on that day at noon UTC. */
-function periodAround(day: string, period: SummaryPeriod): { period: string; start: string; end: string } {
-	const [row] = summarizeDecisions(
-		[{ decision: 'approved', editRatio: null, secondsToDecision: null, decidedAt: new Date(Date.parse(`${day}T12:00:00Z`)).toISOString() }],
-		{ period, timeZone: 'UTC' },
-	);
-	return { period: row.period, start: row.from, end: row.to };
 }

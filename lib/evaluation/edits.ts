@@ -158,6 +158,17 @@ function periodOf(day: Date, period: SummaryPeriod): { key: string; from: string
 	return { key: `${weekYear}-W${pad(week)}`, from: isoDay(monday), to: isoDay(new Date(monday.getTime() + 6 * 86_400_000)) };
 }
 
+/** The local calendar day (`YYYY-MM-DD`) of an instant in an IANA time zone. */
+export function localDate(instant: Date, timeZone: string): string {
+	return isoDay(localDay(instant, localDayFormatter(timeZone)));
+}
+
+/** The week or month containing a calendar day (`YYYY-MM-DD`): its key as `summarizeDecisions` names it, first and last day. */
+export function periodContaining(day: string, period: SummaryPeriod): { period: string; start: string; end: string } {
+	const { key, from, to } = periodOf(new Date(`${day}T00:00:00Z`), period);
+	return { period: key, start: from, end: to };
+}
+
 /**
  * Decisions per week or month. For a marketer: how many drafts were reviewed, the share approved, how much
  * reviewers typically changed an approved draft (median edit ratio) and how long they typically took to decide.
