@@ -203,11 +203,8 @@ function toDecisionRecord(extra: Record<string, unknown>): DecisionRecord | unde
 	}
 }
 
-export interface ReportRow extends Omit<PeriodSummary, 'from' | 'to'> {
-	/** First and last local day of the period, `YYYY-MM-DD`. */
-	start: string;
-	end: string;
-}
+/** A report row is a period summary; every period of the range has one, also without decisions. */
+export type ReportRow = PeriodSummary;
 
 export interface ReportOptions {
 	period: SummaryPeriod;
@@ -248,8 +245,8 @@ export function reviewReport(records: DecisionRecord[], options: ReportOptions):
 		const summary = summaries.get(period);
 		return {
 			period,
-			start,
-			end,
+			from: start,
+			to: end,
 			decisions: summary?.decisions ?? 0,
 			approved: summary?.approved ?? 0,
 			rejected: summary?.rejected ?? 0,

@@ -23,3 +23,4 @@ export {
 	type PeriodSummary,
 	type SummaryPeriod,
 } from './edits';
+export { MAX_REPORT_PERIODS, renderReviewReport, type RenderedReviewReport, type ReviewReportOptions } from './reviewChart';

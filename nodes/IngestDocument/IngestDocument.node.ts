@@ -28,6 +28,8 @@ const fieldLabels = {
 	periods: 'Periods',
 	period: 'Period',
 	timeZone: 'Time Zone',
+	reportLanguage: 'Report Language',
+	chartBinaryProperty: 'Put Chart in Field',
 };
 
 export class IngestDocument implements INodeType {

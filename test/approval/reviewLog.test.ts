@@ -101,9 +101,9 @@ describe('reviewReport', () => {
 
 	it('gives one row per week, the current one last, empty weeks included', () => {
 		expect(reviewReport(records, { period: 'week', periods: 3, timeZone: 'Europe/Paris', now: NOW })).toEqual([
-			{ period: '2026-W46', start: '2026-11-09', end: '2026-11-15', ...empty },
-			{ period: '2026-W47', start: '2026-11-16', end: '2026-11-22', decisions: 2, approved: 2, rejected: 0, timedOut: 0, approvalRate: 1, medianEditRatio: 0.25, medianSecondsToDecision: 180 },
-			{ period: '2026-W48', start: '2026-11-23', end: '2026-11-29', decisions: 3, approved: 1, rejected: 1, timedOut: 1, approvalRate: 0.5, medianEditRatio: 0.2, medianSecondsToDecision: 360 },
+			{ period: '2026-W46', from: '2026-11-09', to: '2026-11-15', ...empty },
+			{ period: '2026-W47', from: '2026-11-16', to: '2026-11-22', decisions: 2, approved: 2, rejected: 0, timedOut: 0, approvalRate: 1, medianEditRatio: 0.25, medianSecondsToDecision: 180 },
+			{ period: '2026-W48', from: '2026-11-23', to: '2026-11-29', decisions: 3, approved: 1, rejected: 1, timedOut: 1, approvalRate: 0.5, medianEditRatio: 0.2, medianSecondsToDecision: 360 },
 		]);
 	});
 
@@ -115,8 +115,8 @@ describe('reviewReport', () => {
 
 	it('gives one row per month', () => {
 		expect(reviewReport(records, { period: 'month', periods: 2, timeZone: 'Europe/Paris', now: NOW })).toEqual([
-			{ period: '2026-10', start: '2026-10-01', end: '2026-10-31', ...empty },
-			{ period: '2026-11', start: '2026-11-01', end: '2026-11-30', decisions: 6, approved: 4, rejected: 1, timedOut: 1, approvalRate: 0.8, medianEditRatio: 0.15, medianSecondsToDecision: 120 },
+			{ period: '2026-10', from: '2026-10-01', to: '2026-10-31', ...empty },
+			{ period: '2026-11', from: '2026-11-01', to: '2026-11-30', decisions: 6, approved: 4, rejected: 1, timedOut: 1, approvalRate: 0.8, medianEditRatio: 0.15, medianSecondsToDecision: 120 },
 		]);
 	});
 
@@ -186,8 +186,8 @@ describe('review log in a LanceDB folder (no embedding model)', () => {
 			{ decision: 'approved', editRatio: 0.25, secondsToDecision: 300, decidedAt: '2026-11-25T09:05:00.000Z' },
 		]);
 		expect(await reviewReportFromStore(store, REVIEW_LOG_NAMESPACE, { period: 'week', periods: 2, timeZone: 'Europe/Paris', now: NOW })).toEqual([
-			{ period: '2026-W47', start: '2026-11-16', end: '2026-11-22', decisions: 1, approved: 0, rejected: 1, timedOut: 0, approvalRate: 0, medianEditRatio: null, medianSecondsToDecision: 120 },
-			{ period: '2026-W48', start: '2026-11-23', end: '2026-11-29', decisions: 2, approved: 1, rejected: 0, timedOut: 1, approvalRate: 1, medianEditRatio: 0.25, medianSecondsToDecision: 300 },
+			{ period: '2026-W47', from: '2026-11-16', to: '2026-11-22', decisions: 1, approved: 0, rejected: 1, timedOut: 0, approvalRate: 0, medianEditRatio: null, medianSecondsToDecision: 120 },
+			{ period: '2026-W48', from: '2026-11-23', to: '2026-11-29', decisions: 2, approved: 1, rejected: 0, timedOut: 1, approvalRate: 1, medianEditRatio: 0.25, medianSecondsToDecision: 300 },
 		]);
 		// Only the week asked for: the W47 rejection is outside.
 		const [onlyW48] = await reviewReportFromStore(store, REVIEW_LOG_NAMESPACE, { period: 'week', periods: 1, timeZone: 'Europe/Paris', now: NOW });
@@ -197,6 +197,6 @@ describe('review log in a LanceDB folder (no embedding model)', () => {
 	it('reads nothing from another namespace and reports empty periods for an empty log', async () => {
 		await writeReviewLog({ ...request('other', '2026-11-25T09:00:00.000Z', '2026-11-26T09:00:00.000Z') }, { store, namespace: 'other-log' });
 		const rows = await reviewReportFromStore(store, REVIEW_LOG_NAMESPACE, { period: 'week', periods: 1, timeZone: 'Europe/Paris', now: NOW });
-		expect(rows).toEqual([{ period: '2026-W48', start: '2026-11-23', end: '2026-11-29', decisions: 0, approved: 0, rejected: 0, timedOut: 0, approvalRate: null, medianEditRatio: null, medianSecondsToDecision: null }]);
+		expect(rows).toEqual([{ period: '2026-W48', from: '2026-11-23', to: '2026-11-29', decisions: 0, approved: 0, rejected: 0, timedOut: 0, approvalRate: null, medianEditRatio: null, medianSecondsToDecision: null }]);
 	});
 });

@@ -761,6 +761,39 @@ describe('Human Approval node: reviewer-edit metrics, the review log and Ingest 
 		expect(previous).toMatchObject({ decisions: 0, approvalRate: null, medianEditRatio: null });
 		expect(current).toMatchObject({ decisions: 4, approved: 2, rejected: 1, timedOut: 1, approvalRate: 0.6667, medianEditRatio: 0.0313, namespace: 'review-log' });
 		expect(current.medianSecondsToDecision).toBeCloseTo(seconds[1], 3);
-		expect(String(current.start) <= new Date().toISOString().slice(0, 10)).toBe(true);
+		expect(String(current.from) <= new Date().toISOString().slice(0, 10)).toBe(true);
+
+		// Output "Report With Chart": one item to e-mail, in French, with the chart as a PNG in the field named.
+		const reportWith = (extra: Record<string, unknown>) =>
+			runWorkflow(
+				{
+					...linearWorkflow({
+						name: 'Review Report',
+						type: 'n8n-nodes-symbiotic.ingestDocument',
+						parameters: {
+							operation: 'reviewReport', store: 'lancedb', folderPath: folder, collection: 'reviews', namespace: 'review-log', period: 'week', periods: 2,
+							reportOutput: 'report', reportLanguage: 'fr', ...extra,
+						},
+					}),
+					settings: { timezone: 'Europe/Paris' },
+				},
+				{ nodeTypes: { 'n8n-nodes-symbiotic.ingestDocument': new IngestDocument() } },
+			);
+		const emailed = await reportWith({ chartBinaryProperty: 'graph', reportTitle: 'Nos brouillons' });
+		expect(emailed.error).toBeUndefined();
+		const [item] = emailed.outputs['Review Report'][0];
+		expect(item.json).toMatchObject({ subject: `Nos brouillons – review-log ${String(previous.period)} – ${String(current.period)}`, language: 'fr', timeZone: 'Europe/Paris', namespace: 'review-log' });
+		expect(item.json.periods).toEqual(rows.map(({ timeZone: _zone, namespace: _namespace, ...row }) => row));
+		expect(String(item.json.html)).toContain('src="cid:graph"');
+		expect(String(item.json.html)).toContain('Nos brouillons');
+		expect(String(item.json.html)).toContain('66,7');
+		expect(String(item.json.text)).toContain('66,7');
+		expect(item.binary?.graph).toMatchObject({ mimeType: 'image/png', fileName: `review-report-${String(current.period)}.png` });
+		const png = Buffer.from(String(item.binary!.graph.data), 'base64');
+		expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+
+		// The field name becomes the image's Content-ID: a name that cannot be one is refused, naming the field.
+		const refused = await reportWith({ chartBinaryProperty: 'my chart' });
+		expect(refused.error?.message).toMatch(/Put Chart in Field/);
 	});
 });

@@ -1,7 +1,8 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 
+import { REVIEW_LANGUAGE_NAMES, REVIEW_LANGUAGES, parseReviewLanguage } from '../../../lib/approval/i18n';
 import { REVIEW_LOG_NAMESPACE, reviewReportFromStore } from '../../../lib/approval/reviewLog';
-import type { SummaryPeriod } from '../../../lib/evaluation';
+import { renderReviewReport, type SummaryPeriod } from '../../../lib/evaluation';
 import { InputError } from '../../../lib/types';
 import type { KnowledgeBase } from '../../shared/storeOptions';
 
@@ -45,6 +46,58 @@ export const description: INodeProperties[] = [
 		description: 'IANA time zone the weeks and months start in. Empty = the workflow\'s time zone.',
 		displayOptions: show,
 	},
+	{
+		displayName: 'Output',
+		name: 'reportOutput',
+		type: 'options',
+		options: [
+			{ name: 'One Item per Period', value: 'periods', description: 'For a spreadsheet, a data table or your own chart' },
+			{
+				name: 'Report With Chart',
+				value: 'report',
+				description:
+					'One item ready to e-mail: subject, html and text, the periods, and the chart as a PNG image (drawn by this node, no chart service)',
+			},
+		],
+		default: 'periods',
+		displayOptions: show,
+	},
+	{
+		displayName:
+			'To e-mail it with n8n\'s Send Email node: Email Format HTML (or Both), HTML = {{ $json.html }}, Text = {{ $json.text }}, Subject = {{ $json.subject }}, and under Options → Inline Attachments the chart\'s field name (chart): the html shows it with <img src="cid:chart">',
+		name: 'reportEmailNotice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
+	},
+	{
+		displayName: 'Report Language',
+		name: 'reportLanguage',
+		type: 'options',
+		options: REVIEW_LANGUAGES.map((language) => ({ name: REVIEW_LANGUAGE_NAMES[language], value: language })),
+		default: 'en',
+		description: 'Language of the report\'s texts, chart labels, numbers and dates',
+		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
+	},
+	{
+		displayName: 'Report Title',
+		name: 'reportTitle',
+		type: 'string',
+		default: '',
+		placeholder: 'Reviews of our marketing drafts',
+		description: 'Heading of the report. Empty = "Review report" in the report\'s language.',
+		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
+	},
+	{
+		displayName: 'Put Chart in Field',
+		name: 'chartBinaryProperty',
+		type: 'string',
+		default: 'chart',
+		required: true,
+		description:
+			'Name of the binary field the PNG chart is put in. The html shows it as the image with Content-ID cid:chart (this name): put the same name in Send Email\'s Inline Attachments.',
+		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
+	},
 ];
 
 /**
@@ -61,5 +114,24 @@ export async function execute(
 	if (!Number.isInteger(periods) || periods < 1) throw new InputError(`"Periods" must be a whole number of at least 1, got ${String(periods)}.`, 'periods');
 	const timeZone = String(ctx.getNodeParameter('reportTimeZone', itemIndex, '') ?? '').trim() || ctx.getTimezone();
 	const rows = await reviewReportFromStore(store, namespace, { period, periods, timeZone });
-	return rows.map((row) => ({ json: { ...row, timeZone, namespace } }));
+	if (ctx.getNodeParameter('reportOutput', itemIndex, 'periods') !== 'report') {
+		return rows.map((row) => ({ json: { ...row, timeZone, namespace } }));
+	}
+
+	const language = parseReviewLanguage(ctx.getNodeParameter('reportLanguage', itemIndex, 'en'), 'reportLanguage');
+	const chartField = String(ctx.getNodeParameter('chartBinaryProperty', itemIndex, 'chart') ?? '').trim();
+	// The html's <img src="cid:…"> is this name: Send Email uses it as the attachment's Content-ID.
+	if (!/^[A-Za-z0-9_-]+$/.test(chartField)) {
+		throw new InputError(`"Put Chart in Field" must be letters, digits, "_" or "-" (it becomes the image's cid), got "${chartField}".`, 'chartBinaryProperty');
+	}
+	const title = String(ctx.getNodeParameter('reportTitle', itemIndex, '') ?? '').trim();
+	const report = await renderReviewReport(rows, { language, period, timeZone, namespace, chartId: chartField, ...(title ? { title } : {}) });
+	const last = rows[rows.length - 1];
+	const chart = await ctx.helpers.prepareBinaryData(report.png, `review-report-${last.period}.png`, 'image/png');
+	return [
+		{
+			json: { subject: report.subject, html: report.html, text: report.text, periods: rows as unknown as IDataObject[], timeZone, namespace, language },
+			binary: { [chartField]: chart },
+		},
+	];
 }
