@@ -29,6 +29,8 @@ export const EXAMPLE_WORKFLOWS = {
 	content: 'content-draft-brand-voice',
 	support: 'support-chat-with-memory',
 	agent: 'sales-assistant-agent',
+	measure: 'measure-knowledge-base',
+	report: 'weekly-review-report',
 } as const;
 
 export type ExampleName = keyof typeof EXAMPLE_WORKFLOWS;
