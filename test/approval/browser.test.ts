@@ -3,12 +3,13 @@ import { join } from 'node:path';
 
 import { load } from 'cheerio';
 import nodemailer from 'nodemailer';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 
 import { createReviewLink, InMemoryDecisionStore, renderReviewEmail, type ReviewEndpointOptions, type ReviewLocale } from '../../lib/approval';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 import { CLASSIC_XSS, EXECUTION_ID, HOUR_MS, NODE_ID, REVIEW_ID, reviewContent, SECRET, USER_AGENTS } from './support/fixtures';
 import { startReviewServer, type ReviewServer } from './support/reviewServer';
+import { launchChromium } from '../support/chromium';
 
 const SCREENSHOTS = join(__dirname, '..', '..', 'docs', 'screenshots');
 const MOBILE_VIEWPORT = { width: 412, height: 915 };
@@ -20,11 +21,7 @@ let options: ReviewEndpointOptions;
 
 beforeAll(async () => {
 	mkdirSync(SCREENSHOTS, { recursive: true });
-	browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-		timeout: 30_000,
-	});
+	browser = await launchChromium();
 	smtp = await startSmtpCapture();
 });
 

@@ -14,7 +14,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import Redis from 'ioredis';
-import { chromium } from 'playwright-core';
 
 import { startOpenAITestServer, type ChatMessage, type OpenAITestServer, type RecordedRequest } from '../support/openaiServer';
 import { screenshotCanvases } from './support/canvasScreenshots';
@@ -33,6 +32,7 @@ import {
 	type Website,
 } from './support/exampleWorkflows';
 import { startN8n, type ExecutionDetail, type N8nInstance, type N8nMode } from './support/n8nInstance';
+import { launchChromium } from '../support/chromium';
 
 const CANVAS_DIR = path.resolve(__dirname, '../../docs/canvas');
 const TOOL_NAME = 'Search_the_knowledge_base';
@@ -405,11 +405,7 @@ describe('Sales assistant agent in n8n (single mode)', () => {
 	}, 180_000);
 
 	test('canvas screenshot of the workflow', async () => {
-		const browser = await chromium.launch({
-			executablePath: '/usr/bin/chromium',
-			args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-			timeout: 30_000,
-		});
+		const browser = await launchChromium();
 		try {
 			const shipped = readShippedWorkflow('agent');
 			const files = await screenshotCanvases(setup.n8n, browser, [{ name: EXAMPLE_WORKFLOWS.agent, id: shipped.id, nodeCount: shipped.nodes.length }], CANVAS_DIR);

@@ -9,12 +9,13 @@
  * - nobody decides in time → nothing is sent, and the model reads "no decision in time".
  */
 import type { ParsedMail } from 'mailparser';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 
 import { startOpenAITestServer, type ChatMessage, type OpenAITestServer } from '../support/openaiServer';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 import { agentGateWorkflow, AGENT_GATE_TOOL_NAME, decideByForm, recipients, reviewLinkIn } from './support/exampleWorkflows';
 import { startN8n, type ExecutionDetail, type N8nInstance, type N8nMode } from './support/n8nInstance';
+import { launchChromium } from '../support/chromium';
 
 const MODEL_KEY = 'sk-e2e-agent-gate';
 const SECRET = 'e2e-agent-gate-signing-secret-0123456789-abcdefghij';
@@ -31,11 +32,7 @@ let browser: Browser;
 
 beforeAll(async () => {
 	[smtp, openai] = await Promise.all([startSmtpCapture(), startOpenAITestServer({ apiKey: MODEL_KEY })]);
-	browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-		timeout: 30_000,
-	});
+	browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -7,10 +7,11 @@
  */
 import { load } from 'cheerio';
 import type { ParsedMail } from 'mailparser';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
 import { startN8n, type ExecutionDetail, type N8nInstance } from './support/n8nInstance';
+import { launchChromium } from '../support/chromium';
 
 const APPROVAL_TYPE = 'n8n-nodes-symbiotic.humanApproval';
 const CREDENTIAL_ID = 'e2eApprovalCred01';
@@ -97,11 +98,7 @@ let browser: Browser;
 
 beforeAll(async () => {
 	smtp = await startSmtpCapture();
-	browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-		timeout: 30_000,
-	});
+	browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
