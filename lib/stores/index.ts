@@ -4,7 +4,6 @@ import { n8nDataFolder } from '../n8nFolder';
 import { parseKeywordLanguage, type KeywordLanguageSetting } from '../textAnalysis';
 import { InputError, type VectorStore } from '../types';
 import { DEFAULT_COLLECTION } from './common';
-import { LanceDbStore } from './lancedb';
 import { QdrantStore } from './qdrant';
 
 export type StoreConfig =
@@ -30,7 +29,6 @@ export type StoreConfig =
 
 export { DEFAULT_COLLECTION } from './common';
 export { reciprocalRankFusion, RRF_K } from './fusion';
-export { LanceDbStore } from './lancedb';
 export { QdrantStore } from './qdrant';
 export { KEYWORD_LANGUAGES, type KeywordLanguage, type KeywordLanguageSetting } from '../textAnalysis';
 
@@ -39,11 +37,27 @@ export function defaultLanceDbPath(env: NodeJS.ProcessEnv = process.env): string
 	return path.join(n8nDataFolder(env), 'symbiotic-lancedb');
 }
 
+/**
+ * LanceDB is loaded on first use, not with the nodes: its native module exists only for some platforms (no arm64
+ * musl build since 0.31, so not in n8n's Alpine image on arm64), and Qdrant users there must still get working nodes.
+ */
+async function loadLanceDb(): Promise<typeof import('./lancedb').LanceDbStore> {
+	try {
+		return (await import('./lancedb')).LanceDbStore;
+	} catch (error) {
+		throw new InputError(
+			`The embedded LanceDB store cannot run on this machine (${process.platform} ${process.arch}): ${(error as Error).message.split('\n')[0]}. ` +
+				'Choose Store: Qdrant, or run n8n on x64, or on arm64 with a glibc-based image.',
+			'store',
+		);
+	}
+}
+
 export async function openStore(config: StoreConfig): Promise<VectorStore> {
 	switch (config.kind) {
 		case 'lancedb':
 			if (!config.path?.trim()) throw new InputError('The LanceDB folder is empty: set a folder path or keep the default.', 'path');
-			return new LanceDbStore({
+			return new (await loadLanceDb())({
 				path: path.resolve(config.path),
 				table: config.table?.trim() || DEFAULT_COLLECTION,
 				vectorIndexThreshold: config.vectorIndexThreshold,

@@ -184,7 +184,7 @@ const [folder, name, startAt] = process.argv.slice(2);
 		const worker = path.join(folder, 'ingest-writer.ts');
 		fs.writeFileSync(
 			worker,
-			`import { LanceDbStore } from ${JSON.stringify(path.resolve(__dirname, '../../lib/stores'))};
+			`import { LanceDbStore } from ${JSON.stringify(path.resolve(__dirname, '../../lib/stores/lancedb'))};
 import { chunk } from ${JSON.stringify(path.resolve(__dirname, 'contract'))};
 const [folder, version, startAt] = process.argv.slice(2);
 (async () => {
