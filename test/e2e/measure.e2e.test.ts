@@ -15,7 +15,7 @@
 import path from 'node:path';
 
 import type { ParsedMail } from 'mailparser';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 
 import { editRatio, renderReviewReport, type PeriodSummary } from '../../lib/evaluation';
 import { startOpenAITestServer, type ChatCompletionRequest, type OpenAITestServer } from '../support/openaiServer';
@@ -32,6 +32,7 @@ import {
 	type ShippedWorkflow,
 } from './support/exampleWorkflows';
 import { startN8n, type ExecutionDetail, type N8nInstance } from './support/n8nInstance';
+import { launchChromium } from '../support/chromium';
 
 const SCREENSHOT_DIR = path.resolve(__dirname, '../../docs/screenshots');
 const EXAMPLE_QUESTIONS = 20;
@@ -48,11 +49,7 @@ beforeAll(async () => {
 	]);
 	n8n = await startN8n({ env: { E2E_TESTS: 'true', GENERIC_TIMEZONE: 'Europe/Paris' } });
 	await n8n.importCredentials(await renderExampleCredentials({ openAiBaseUrl: openai.url, smtpPort: smtp.port }));
-	browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-		timeout: 30_000,
-	});
+	browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {

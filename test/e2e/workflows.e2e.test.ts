@@ -9,7 +9,7 @@
 import path from 'node:path';
 
 import type { ParsedMail } from 'mailparser';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 
 import { startOpenAITestServer, type ChatCompletionRequest, type OpenAITestServer } from '../support/openaiServer';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtpCapture';
@@ -34,6 +34,7 @@ import {
 	type Website,
 } from './support/exampleWorkflows';
 import { startN8n, type ExecutionDetail, type N8nInstance, type WebhookResponse } from './support/n8nInstance';
+import { launchChromium } from '../support/chromium';
 
 const CANVAS_DIR = path.resolve(__dirname, '../../docs/canvas');
 const PRICE_FACT = 'The Starter plan costs 29 euros per month and includes five seats';
@@ -72,11 +73,7 @@ beforeAll(async () => {
 		website: (workflow) => withSettings(workflow, { sitemapUrl: website.sitemapUrl, allowInternalNetwork: true }),
 		lead: (workflow) => withSettings(workflow, { crmUpdateUrl: `${crm.url}/leads` }),
 	});
-	browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-		timeout: 30_000,
-	});
+	browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
@@ -346,6 +343,11 @@ test('Content draft: brand guide in, JSON draft reviewed with edits, and the app
 	const next = await n8n.waitForExecution({ workflowId: ids.content, status: ['waiting'], afterId: finished.id });
 	expect(outputOf(next, 'Approved examples')![0]).toMatchObject({ mode: 'hybrid', count: 1 });
 }, 240_000);
+
+test('an n8n without a licence key (unregistered community edition) allows n8n Evaluations on no workflow: why Measure your knowledge base also measures without them', async () => {
+	const settings = await n8n.rest<{ evaluation: { quota: number } }>('GET', '/settings');
+	expect(settings.evaluation.quota).toBe(0);
+});
 
 test('canvas screenshots of the example workflows', async () => {
 	const workflows = (Object.keys(EXAMPLE_WORKFLOWS) as ExampleName[]).map((name) => ({
