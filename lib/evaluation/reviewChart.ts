@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseFont, type Font, type Glyph } from 'opentype.js';
 import { renderAsync } from '@resvg/resvg-js';
 import { escapeHtml, stripControlCharacters } from '../approval/escape';
-import { REVIEW_LANGUAGE_TAGS, isReviewLanguage, validateTimeZone, type PluralText, type ReviewLanguage } from '../approval/i18n';
+import { REVIEW_LANGUAGE_TAGS, formatText, isReviewLanguage, validateTimeZone, type PluralText, type ReviewLanguage } from '../approval/i18n';
 import { InputError } from '../types';
 import { localDate, periodContaining, type PeriodSummary, type SummaryPeriod } from './edits';
 
@@ -244,10 +244,6 @@ const it: ReportLabels = {
 };
 
 const REVIEW_REPORT_LABELS: Readonly<Record<ReviewLanguage, ReportLabels>> = { en, fr, de, es, it };
-
-function fill(template: string, values: Record<string, string>): string {
-	return template.replace(/\{(\w+)\}/g, (_, name: string) => values[name]);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Input validation
@@ -497,7 +493,7 @@ function formattersFor(language: ReviewLanguage): Formatters {
 		percent: (value) => percent.format(value),
 		percentShort: (value) => percentShort.format(value),
 		count: (value) => count.format(value),
-		plural: (forms, value) => fill(pluralRules.select(value) === 'one' ? forms.one : forms.other, { count: count.format(value) }),
+		plural: (forms, value) => formatText(pluralRules.select(value) === 'one' ? forms.one : forms.other, { count: count.format(value) }),
 	};
 }
 
@@ -539,10 +535,10 @@ function describe(periods: PeriodSummary[], period: SummaryPeriod, format: Forma
 	const { labels } = format;
 	if (periods.length === 0) return `${labels.chartCaption[period]}. ${labels.noDecisionsYet}.`;
 	const parts = periods.map((row) => {
-		const head = fill(labels.labelValue, { label: row.period, value: '' }).trimEnd();
+		const head = formatText(labels.labelValue, { label: row.period, value: '' }).trimEnd();
 		if (row.decisions === 0) return `${head} ${labels.noDecisions}.`;
-		const approval = fill(labels.labelValue, { label: labels.approvalRate, value: valueOrNotAvailable(row.approvalRate, format) });
-		const edit = fill(labels.labelValue, { label: labels.medianEditRatio, value: valueOrNotAvailable(row.medianEditRatio, format) });
+		const approval = formatText(labels.labelValue, { label: labels.approvalRate, value: valueOrNotAvailable(row.approvalRate, format) });
+		const edit = formatText(labels.labelValue, { label: labels.medianEditRatio, value: valueOrNotAvailable(row.medianEditRatio, format) });
 		return `${head} ${approval}, ${edit}, ${format.plural(labels.decisionCount, row.decisions)}.`;
 	});
 	return `${labels.chartCaption[period]}. ${parts.join(' ')}`;
@@ -557,7 +553,7 @@ function compared(current: number | null, previous: number | null, format: Forma
 	if (previous === null) return value;
 	const difference = shownPercent(current) - shownPercent(previous);
 	const template = difference > 0 ? format.labels.up : difference < 0 ? format.labels.down : format.labels.unchanged;
-	return fill(template, { value, previous: format.percent(previous) });
+	return formatText(template, { value, previous: format.percent(previous) });
 }
 
 function periodHeading(row: PeriodSummary, inProgress: boolean, format: Formatters): string {
@@ -788,8 +784,8 @@ function summarySentence(periods: PeriodSummary[], today: string, format: Format
 	if (!latest) return `${labels.noDecisionsYet}.`;
 	const previous = periods[periods.length - 2];
 	const heading = periodHeading(latest, latest.from <= today && today <= latest.to, format);
-	if (latest.decisions === 0) return fill(labels.summaryNoDecisions, { period: heading });
-	return fill(labels.summary, {
+	if (latest.decisions === 0) return formatText(labels.summaryNoDecisions, { period: heading });
+	return formatText(labels.summary, {
 		period: heading,
 		approval: compared(latest.approvalRate, previous?.approvalRate ?? null, format),
 		edit: compared(latest.medianEditRatio, previous?.medianEditRatio ?? null, format),
@@ -882,7 +878,7 @@ function renderText(heading: string, summary: string, table: ReturnType<typeof t
 	const blocks = table.rows.map(({ heading: rowHeading, cells, decisions }) => {
 		if (decisions === 0) return `${rowHeading}\n  ${format.labels.noDecisions}`;
 		// Period and dates are the block's heading; the other columns follow as "label: value".
-		const pairs = cells.slice(2).map((value, index) => fill(format.labels.labelValue, { label: table.columns[index + 2], value }));
+		const pairs = cells.slice(2).map((value, index) => formatText(format.labels.labelValue, { label: table.columns[index + 2], value }));
 		return `${rowHeading}\n  ${pairs.join(' | ')}`;
 	});
 	return [heading, '', summary, ...(blocks.length ? ['', ...blocks] : [])].join('\n') + '\n';
@@ -905,7 +901,7 @@ export async function renderReviewReport(rows: readonly PeriodSummary[], options
 	const chartId = options.chartId ?? 'chart';
 	// A cid is a URL part: restricting it keeps the <img src> a plain reference to the attachment.
 	if (!CHART_ID.test(chartId)) {
-		throw new InputError(`chartId must be letters, digits, "_" or "-", got ${JSON.stringify(chartId)}.`, 'chartId');
+		throw new InputError(`The chart's name becomes its cid: letters, digits, "_" or "-" only, got ${JSON.stringify(chartId)}.`, 'chartId');
 	}
 	const format = formattersFor(options.language);
 	const periods = continuousPeriods(rows, options.period);

@@ -29,7 +29,7 @@ const fieldLabels = {
 	period: 'Period',
 	timeZone: 'Time Zone',
 	reportLanguage: 'Report Language',
-	chartBinaryProperty: 'Put Chart in Field',
+	chartId: 'Put Chart in Field',
 };
 
 export class IngestDocument implements INodeType {

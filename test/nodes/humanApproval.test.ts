@@ -794,6 +794,7 @@ describe('Human Approval node: reviewer-edit metrics, the review log and Ingest 
 
 		// The field name becomes the image's Content-ID: a name that cannot be one is refused, naming the field.
 		const refused = await reportWith({ chartBinaryProperty: 'my chart' });
-		expect(refused.error?.message).toMatch(/Put Chart in Field/);
+		expect(refused.error?.message).toMatch(/letters, digits, "_" or "-" only, got "my chart"/);
+		expect((refused.error as { description?: string }).description).toMatch(/"Put Chart in Field"/);
 	});
 });

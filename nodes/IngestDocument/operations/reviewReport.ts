@@ -119,11 +119,8 @@ export async function execute(
 	}
 
 	const language = parseReviewLanguage(ctx.getNodeParameter('reportLanguage', itemIndex, 'en'), 'reportLanguage');
-	const chartField = String(ctx.getNodeParameter('chartBinaryProperty', itemIndex, 'chart') ?? '').trim();
 	// The html's <img src="cid:…"> is this name: Send Email uses it as the attachment's Content-ID.
-	if (!/^[A-Za-z0-9_-]+$/.test(chartField)) {
-		throw new InputError(`"Put Chart in Field" must be letters, digits, "_" or "-" (it becomes the image's cid), got "${chartField}".`, 'chartBinaryProperty');
-	}
+	const chartField = String(ctx.getNodeParameter('chartBinaryProperty', itemIndex, 'chart') ?? '').trim();
 	const title = String(ctx.getNodeParameter('reportTitle', itemIndex, '') ?? '').trim();
 	const report = await renderReviewReport(rows, { language, period, timeZone, namespace, chartId: chartField, ...(title ? { title } : {}) });
 	const last = rows[rows.length - 1];
