@@ -143,6 +143,11 @@ export interface Messages {
 		/** `{date}` */
 		linksExpire: string;
 	};
+	/** Header names of an e-mail shown for review as text (Send Email After Review), as mail programs name them. */
+	emailHeaders: {
+		to: string;
+		subject: string;
+	};
 }
 
 const en: Messages = {
@@ -231,6 +236,7 @@ const en: Messages = {
 		reviewAs: 'Review as {name}',
 		linksExpire: 'Links expire on {date}.',
 	},
+	emailHeaders: { to: 'To', subject: 'Subject' },
 };
 
 const fr: Messages = {
@@ -334,6 +340,7 @@ const fr: Messages = {
 		reviewAs: 'Relire en tant que {name}',
 		linksExpire: 'Les liens expirent le {date}.',
 	},
+	emailHeaders: { to: 'À', subject: 'Objet' },
 };
 
 const de: Messages = {
@@ -437,6 +444,7 @@ const de: Messages = {
 		reviewAs: 'Prüfen als {name}',
 		linksExpire: 'Die Links laufen am {date} ab.',
 	},
+	emailHeaders: { to: 'An', subject: 'Betreff' },
 };
 
 const es: Messages = {
@@ -537,6 +545,7 @@ const es: Messages = {
 		reviewAs: 'Revisar como {name}',
 		linksExpire: 'Los enlaces caducan el {date}.',
 	},
+	emailHeaders: { to: 'Para', subject: 'Asunto' },
 };
 
 const it: Messages = {
@@ -637,6 +646,7 @@ const it: Messages = {
 		reviewAs: 'Rivedi come {name}',
 		linksExpire: 'I link scadono {date}.',
 	},
+	emailHeaders: { to: 'A', subject: 'Oggetto' },
 };
 
 export const MESSAGES: Readonly<Record<ReviewLanguage, Messages>> = { en, fr, de, es, it };

@@ -3,9 +3,12 @@
  * the text the review page shows and reads back, and the tool's answer the agent's model reads next.
  */
 
+import { formatText, MESSAGES, messagesFor, type ReviewLocale } from './i18n';
+
 /*
- * The e-mail a reviewer sees and may edit, as one text: "To:" and "Subject:" lines, a blank line, then the body.
- * The review page edits one text, so every argument of the tool call is in it, and the edited text is read back.
+ * The e-mail a reviewer sees and may edit, as one text: "To:" and "Subject:" lines (named in the review's
+ * language, as the reviewer's mail program names them: "À :" and "Objet :" in French), a blank line, then the
+ * body. The review page edits one text, so every argument of the tool call is in it, and the edited text is read back.
  */
 
 export interface EmailArguments {
@@ -19,27 +22,40 @@ export function isEmailAddress(value: string): boolean {
 	return /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/.test(value);
 }
 
-export function formatEmailDraft(email: EmailArguments): string {
-	return `To: ${email.to}\nSubject: ${email.subject}\n\n${email.body}`;
+export function formatEmailDraft(email: EmailArguments, locale?: Partial<ReviewLocale>): string {
+	const { emailHeaders, labelValue } = messagesFor(locale);
+	const line = (label: string, value: string) => formatText(labelValue, { label, value });
+	return `${line(emailHeaders.to, email.to)}\n${line(emailHeaders.subject, email.subject)}\n\n${email.body}`;
 }
+
+/** Header names compared without case or accents ("a" for "À"), so a reviewer's retyped line still reads. */
+const foldHeaderName = (name: string) => name.normalize('NFD').replace(/\p{M}/gu, '').trim().toLowerCase();
+
+/** Every language's header names: the text read back may have been written in any of them. */
+const HEADER_FIELDS = new Map<string, 'to' | 'subject'>(
+	Object.values(MESSAGES).flatMap(({ emailHeaders }): Array<[string, 'to' | 'subject']> => [
+		[foldHeaderName(emailHeaders.to), 'to'],
+		[foldHeaderName(emailHeaders.subject), 'subject'],
+	]),
+);
 
 /**
  * Reads an approved text back into the e-mail's arguments. Header lines run up to the first blank line; "To" and
- * "Subject" (any case) are required once each. Returns an error sentence instead when the reviewer's edit broke
- * the format or the recipient, so nothing is sent.
+ * "Subject" (in any of the review languages, any case) are required once each. Returns an error sentence instead
+ * when the reviewer's edit broke the format or the recipient, so nothing is sent.
  */
 export function parseEmailDraft(text: string): { email: EmailArguments } | { error: string } {
 	const normalized = text.replace(/\r\n?/g, '\n');
 	const split = normalized.indexOf('\n\n');
 	const head = split === -1 ? normalized : normalized.slice(0, split);
 	const body = split === -1 ? '' : normalized.slice(split + 2);
-	const headers: Record<string, string> = {};
+	const headers: Partial<Record<'to' | 'subject', string>> = {};
 	for (const line of head.split('\n')) {
-		const match = /^\s*(to|subject)\s*:(.*)$/i.exec(line);
-		if (!match) return { error: `the line "${line.trim()}" is neither "To:" nor "Subject:" (keep a blank line before the body)` };
-		const name = match[1].toLowerCase();
-		if (name in headers) return { error: `"${match[1]}:" appears twice` };
-		headers[name] = match[2].trim();
+		const match = /^([^:]*):(.*)$/.exec(line);
+		const field = match ? HEADER_FIELDS.get(foldHeaderName(match[1])) : undefined;
+		if (!match || !field) return { error: `the line "${line.trim()}" is neither "To:" nor "Subject:" (keep a blank line before the body)` };
+		if (field in headers) return { error: `"${match[1].trim()}:" appears twice` };
+		headers[field] = match[2].trim();
 	}
 	if (!headers.to) return { error: 'the "To:" line is missing or empty' };
 	if (!isEmailAddress(headers.to)) return { error: `the recipient "${headers.to}" is not one e-mail address` };

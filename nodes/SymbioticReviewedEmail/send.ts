@@ -119,7 +119,7 @@ async function request(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> 
 	} catch (error) {
 		throw itemError(ctx, error as Error, 0, DECISION_STORE_ADVICE);
 	}
-	const draft = formatEmailDraft(proposed);
+	const draft = formatEmailDraft(proposed, state);
 	await deliverReviewLinks(ctx, credentials, state, draft, delivery, waitTill);
 
 	const waiting: WaitingEmailJson = { ...timedOutResult(proposed, waitTill), review: state, originalDraft: draft };

@@ -38,6 +38,21 @@ describe('the e-mail as the reviewer sees and edits it', () => {
 		expect(parseEmailDraft(text.replace(/\n/g, '\r\n'))).toEqual({ email: EMAIL });
 	});
 
+	test('in the review\'s language, the header names are the ones its mail programs use, and read back in any language', () => {
+		const french = formatEmailDraft(EMAIL, { language: 'fr' });
+		expect(french).toBe(`À\u00a0: ${EMAIL.to}\nObjet\u00a0: ${EMAIL.subject}\n\n${EMAIL.body}`);
+		expect(parseEmailDraft(french)).toEqual({ email: EMAIL });
+		expect(formatEmailDraft(EMAIL, { language: 'de' })).toMatch(/^An: ada@lovelace\.example\nBetreff: Your Starter plan\n\n/);
+		for (const language of ['de', 'es', 'it'] as const) {
+			expect(parseEmailDraft(formatEmailDraft(EMAIL, { language }))).toEqual({ email: EMAIL });
+		}
+		// A French reviewer retyping the lines without the accent, or in English.
+		expect(parseEmailDraft(`a : ${EMAIL.to}\nobjet: ${EMAIL.subject}\n\n${EMAIL.body}`)).toEqual({ email: EMAIL });
+		expect(parseEmailDraft(`À : ${EMAIL.to}\nSubject: ${EMAIL.subject}\n\n${EMAIL.body}`)).toEqual({ email: EMAIL });
+		// One field under two names is still a repeated header.
+		expect(parseEmailDraft(`To: a@example.com\nÀ : b@example.com\nObjet : x\n\nbody`)).toEqual({ error: '"À:" appears twice' });
+	});
+
 	test('an edit of any argument is read back and named', () => {
 		const edited = parseEmailDraft(`to: grace@example.com\nSUBJECT:  New subject \n\nNew body`);
 		expect(edited).toEqual({ email: { to: 'grace@example.com', subject: 'New subject', body: 'New body' } });
