@@ -258,6 +258,8 @@ cat >&2 <<EOF
     curl -X POST $base/support-chat $auth $json -d '{"sessionId": "ada@acme.example", "message": "What does the Starter plan cost?"}'
   (The website workflow reads the sitemap set in its Settings node: put yours there first.)
     sales assistant chat (public, needs a model): $base/5a1e0006-0000-4000-8000-000000000003/chat
+  Measure it (in the editor): "Measure your knowledge base" → Execute "Set up the example", then "Measure now";
+    "Weekly review report" → Execute "Send it now" (the chart of the content drafts' reviews, in the mail inbox).
   Press Ctrl-C to stop.
 
 EOF
