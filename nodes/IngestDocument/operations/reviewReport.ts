@@ -95,7 +95,7 @@ export const description: INodeProperties[] = [
 		default: 'chart',
 		required: true,
 		description:
-			'Name of the binary field the PNG chart is put in. The html shows it as the image with Content-ID cid:chart (this name): put the same name in Send Email\'s Inline Attachments.',
+			'Name of the binary field the PNG chart is put in. The html refers to the image by this name (src="cid:chart" for chart): list the same name under Send Email\'s Inline Attachments.',
 		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
 	},
 ];
