@@ -156,12 +156,13 @@ test('Measure your knowledge base: the example is set up, scored into kb-scores 
 			`not found: ${notFound.join(' | ')}`,
 	);
 
-	// Part 3: the user picks kb-questions in the Evaluation Trigger (once), then Evaluations → Run evaluation.
+	// Part 3: the user picks kb-questions in the Evaluation Trigger and activates it (once), then Evaluations → Run
+	// evaluation.
 	const stored = await n8n.rest<{ versionId: string; nodes: ShippedWorkflow['nodes'] }>('GET', `/workflows/${workflowId}`);
-	const nodes = stored.nodes.map((node) =>
+	const nodes = stored.nodes.map(({ disabled, ...node }) =>
 		node.name === 'When fetching a dataset row'
 			? { ...node, parameters: { ...node.parameters, dataTableId: { __rl: true, mode: 'list', value: questionsTable.id, cachedResultName: 'kb-questions' } } }
-			: node,
+			: { ...node, ...(disabled === undefined ? {} : { disabled }) },
 	);
 	await n8n.rest('PATCH', `/workflows/${workflowId}`, { versionId: stored.versionId, nodes });
 	// What Evaluations → Run evaluation calls; it answers 202 with the run's id (not in n8n's usual `data` envelope).

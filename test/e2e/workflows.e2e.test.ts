@@ -9,6 +9,7 @@
 import path from 'node:path';
 
 import type { ParsedMail } from 'mailparser';
+import { NodeHelpers, type INode, type INodeTypeDescription } from 'n8n-workflow';
 import { type Browser } from 'playwright-core';
 
 import { startOpenAITestServer, type ChatCompletionRequest, type OpenAITestServer } from '../support/openaiServer';
@@ -343,6 +344,38 @@ test('Content draft: brand guide in, JSON draft reviewed with edits, and the app
 	const next = await n8n.waitForExecution({ workflowId: ids.content, status: ['waiting'], afterId: finished.id });
 	expect(outputOf(next, 'Approved examples')![0]).toMatchObject({ mode: 'hybrid', count: 1 });
 }, 240_000);
+
+test('every example can be published from the editor: no active, connected node has a parameter the editor flags', async () => {
+	// The editor refuses to publish while a connected, active node has issues (n8n 2.41: hasPublishBlockingIssues);
+	// the REST API does not check, so this computes them as the editor does, from the node types n8n serves.
+	const types = (await (await n8n.fetchAsOwner('/types/nodes.json')).json()) as INodeTypeDescription[];
+	const problems: string[] = [];
+	for (const name of ALL_NAMES) {
+		const workflow = readShippedWorkflow(name);
+		const connections = workflow.connections as Record<string, Record<string, Array<Array<{ node: string }> | null>>>;
+		const connected = new Set(
+			Object.entries(connections).flatMap(([source, byType]) => [
+				source,
+				...Object.values(byType).flatMap((outputs) => outputs.flatMap((targets) => (targets ?? []).map((target) => target.node))),
+			]),
+		);
+		for (const node of workflow.nodes) {
+			if (node.disabled || !connected.has(node.name)) continue;
+			const version = node.typeVersion as number;
+			const type = types.find(
+				(candidate) => candidate.name === node.type && (Array.isArray(candidate.version) ? candidate.version.includes(version) : candidate.version === version),
+			);
+			if (!type) {
+				problems.push(`${name} / ${node.name}: n8n has no node type ${node.type} v${version}`);
+				continue;
+			}
+			const parameters = NodeHelpers.getNodeParameters(type.properties, node.parameters, true, false, node as unknown as INode, type);
+			const issues = NodeHelpers.getNodeParametersIssues(type.properties, { ...node, parameters } as unknown as INode, type);
+			if (issues) problems.push(`${name} / ${node.name}: ${JSON.stringify(issues)}`);
+		}
+	}
+	expect(problems).toEqual([]);
+});
 
 test('an n8n without a licence key (unregistered community edition) allows n8n Evaluations on no workflow: why Measure your knowledge base also measures without them', async () => {
 	const settings = await n8n.rest<{ evaluation: { quota: number } }>('GET', '/settings');
