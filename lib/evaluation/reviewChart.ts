@@ -167,7 +167,7 @@ const de: ReportLabels = {
 	rejected: 'Abgelehnt',
 	timedOut: 'Abgelaufen',
 	period: 'Zeitraum',
-	dates: 'Daten',
+	dates: 'Datum',
 	medianTimeToDecision: 'Mediane Entscheidungszeit',
 	decisionCount: { one: '{count} Entscheidung', other: '{count} Entscheidungen' },
 	noDecisions: 'keine Entscheidungen',
