@@ -10,6 +10,8 @@ export {
 	MIN_SECRET_BYTES,
 	newReviewId,
 	normalizeReviewerId,
+	openSealedState,
+	sealState,
 	TOKEN_PARAM,
 	verifyFormToken,
 	verifyForwardProof,

@@ -23,7 +23,7 @@ const MAC_BYTES = 32;
 const HEADER_BYTES = 1 + IV_BYTES + EXPIRY_BYTES;
 export const MIN_SECRET_BYTES = 32;
 
-type KeyPurpose = 'link-mac' | 'link-encryption' | 'form-mac' | 'forward-mac';
+type KeyPurpose = 'link-mac' | 'link-encryption' | 'form-mac' | 'forward-mac' | 'state-encryption';
 
 export type TokenError = 'tampered' | 'expired' | 'malformed';
 
@@ -200,4 +200,35 @@ export function createForwardProof(reviewToken: string, reviewerIp: string, secr
 export function verifyForwardProof(proof: unknown, reviewToken: string, reviewerIp: string, secret: string): boolean {
 	const bytes = typeof proof === 'string' ? decodeBase64Url(proof) : undefined;
 	return !!bytes && macMatches(Buffer.from(createForwardProof(reviewToken, reviewerIp, secret), 'base64url'), bytes);
+}
+
+const SEALED_PREFIX = 'sealed1.';
+const GCM_IV_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+
+/**
+ * JSON that must travel with a waiting execution but not be readable where it lands: Send Email After Review
+ * keeps its review request (reviewers, context) in the item that n8n hands to the AI agent's model when the wait
+ * times out. Encrypted and authenticated (AES-256-GCM) with a key derived from the approval secret.
+ */
+export function sealState(value: unknown, secret: string): string {
+	const iv = randomBytes(GCM_IV_BYTES);
+	const cipher = createCipheriv('aes-256-gcm', deriveKey(secret, 'state-encryption'), iv);
+	const ciphertext = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+	return SEALED_PREFIX + Buffer.concat([iv, ciphertext, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** The value `sealState` sealed with the same secret; undefined when it is not one, was changed or the secret differs. */
+export function openSealedState(sealed: unknown, secret: string): unknown {
+	if (typeof sealed !== 'string' || !sealed.startsWith(SEALED_PREFIX)) return undefined;
+	const bytes = decodeBase64Url(sealed.slice(SEALED_PREFIX.length));
+	if (!bytes || bytes.length < GCM_IV_BYTES + GCM_TAG_BYTES) return undefined;
+	try {
+		const decipher = createDecipheriv('aes-256-gcm', deriveKey(secret, 'state-encryption'), bytes.subarray(0, GCM_IV_BYTES));
+		decipher.setAuthTag(bytes.subarray(bytes.length - GCM_TAG_BYTES));
+		const plaintext = Buffer.concat([decipher.update(bytes.subarray(GCM_IV_BYTES, bytes.length - GCM_TAG_BYTES)), decipher.final()]);
+		return JSON.parse(plaintext.toString('utf8'));
+	} catch {
+		return undefined;
+	}
 }

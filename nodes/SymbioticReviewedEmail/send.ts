@@ -1,7 +1,7 @@
 import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { isToolType, NodeConnectionTypes, NodeOperationError, WAIT_INDEFINITELY } from 'n8n-workflow';
 
-import { assertApprovalSecret, computeWaitUntil, newReviewId } from '../../lib/approval';
+import { assertApprovalSecret, computeWaitUntil, newReviewId, sealState } from '../../lib/approval';
 import { formatEmailDraft, isEmailAddress, timedOutResult, type EmailArguments, type ReviewedEmailResult } from '../../lib/approval/reviewedEmail';
 import { InputError } from '../../lib/types';
 import { refuseAgentChosenParameters, type OwnerParameter } from '../shared/agentGuard';
@@ -48,10 +48,11 @@ const DECISION_STORE_ADVICE =
 	'The decision store cannot be reached and no review link was sent. Fix it, or choose another Decision Store.';
 
 /**
- * The item the node leaves waiting (see Human Approval's `leaveOnTimeout`): the answer on timeout, with the review
- * request the webhook reads back (nothing secret: the reviewers and the e-mail the agent proposed).
+ * The item the node leaves waiting (see Human Approval's `leaveOnTimeout`): the answer on timeout, with what the
+ * webhook reads back. On timeout n8n hands this very item to the agent's model, so the review request (reviewers,
+ * context fields) travels sealed with the approval secret; the draft is the e-mail the model proposed itself.
  */
-export type WaitingEmailJson = ReviewedEmailResult & { review: ReviewState; originalDraft: string };
+export type WaitingEmailJson = ReviewedEmailResult & { sealedReview: string; originalDraft: string };
 
 /**
  * Sends the review request for the e-mail of the one input item (an agent's tool call is one item) and leaves the
@@ -122,7 +123,7 @@ async function request(ctx: IExecuteFunctions): Promise<INodeExecutionData[][]> 
 	const draft = formatEmailDraft(proposed, state);
 	await deliverReviewLinks(ctx, credentials, state, draft, delivery, waitTill);
 
-	const waiting: WaitingEmailJson = { ...timedOutResult(proposed, waitTill), review: state, originalDraft: draft };
+	const waiting: WaitingEmailJson = { ...timedOutResult(proposed, waitTill), sealedReview: sealState(state, credentials.signingSecret), originalDraft: draft };
 	// On timeout n8n runs this node as disabled on its resume entry, which forwards the entry's data: the
 	// "no decision in time" answer. A decision replaces that data through the webhook.
 	const item: INodeExecutionData = { json: toDataObject(waiting), pairedItem: { item: 0 } };

@@ -1,6 +1,8 @@
 import type { IExecuteData, INodeExecutionData, IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 
+import { openSealedState } from '../../lib/approval';
 import { approvalCredentials, createSmtpTransport } from '../HumanApproval/credentials';
+import type { ReviewState } from '../HumanApproval/reviewState';
 import { toDataObject } from '../HumanApproval/send';
 import { recordReviewDecision } from '../HumanApproval/webhook';
 import {
@@ -13,6 +15,9 @@ import {
 } from '../../lib/approval/reviewedEmail';
 import type { WaitingEmailJson } from './send';
 
+/** The waiting item with its review request opened. */
+type WaitingReview = WaitingEmailJson & { review: ReviewState };
+
 const LABEL = 'Send Email After Review';
 const SMTP_TIMEOUT_MS = 15_000;
 
@@ -22,7 +27,7 @@ const SMTP_TIMEOUT_MS = 15_000;
  * the review sends the e-mail as approved — with the reviewer's edits — and resumes the execution with the answer.
  */
 export async function answerEmailReview(ctx: IWebhookFunctions): Promise<IWebhookResponseData> {
-	const waiting = readWaitingEmail(ctx);
+	const waiting = await readWaitingEmail(ctx);
 	const outcome = await recordReviewDecision(ctx, waiting, LABEL);
 	if (!outcome || !waiting) return { noWebhookResponse: true };
 
@@ -62,20 +67,27 @@ async function sendEmail(ctx: IWebhookFunctions, email: { to: string; subject: s
 }
 
 /** The request the node left waiting, from the engine's resume entry (n8n drops the waiting run data). */
-function readWaitingEmail(ctx: IWebhookFunctions): WaitingEmailJson | undefined {
+async function readWaitingEmail(ctx: IWebhookFunctions): Promise<WaitingReview | undefined> {
 	const resumeEntry = (ctx as IWebhookFunctions & { executeData?: IExecuteData }).executeData;
 	const json = resumeEntry?.data.main[0]?.[0]?.json as Partial<WaitingEmailJson> | undefined;
+	let review: Partial<ReviewState> | undefined;
+	try {
+		review = openSealedState(json?.sealedReview, (await approvalCredentials(ctx)).signingSecret) as Partial<ReviewState> | undefined;
+	} catch (error) {
+		// recordReviewDecision reports an unreadable credential to the reviewer; here it only means "not found".
+		ctx.logger.error(`${LABEL}: the credential could not be loaded: ${(error as Error).message}`);
+	}
 	const valid =
 		json !== undefined &&
 		typeof json.originalDraft === 'string' &&
 		typeof json.proposed?.to === 'string' &&
-		typeof json.review?.id === 'string' &&
-		Array.isArray(json.review.context) &&
-		Array.isArray(json.review.reviewers) &&
-		typeof json.review.expiresAt === 'string';
+		typeof review?.id === 'string' &&
+		Array.isArray(review.context) &&
+		Array.isArray(review.reviewers) &&
+		typeof review.expiresAt === 'string';
 	if (!valid) {
-		ctx.logger.error(`${LABEL}: the waiting review request was not found in the execution.`);
+		ctx.logger.error(`${LABEL}: the waiting review request was not found in the execution (or the credential's signing secret changed since).`);
 		return undefined;
 	}
-	return json as WaitingEmailJson;
+	return { ...(json as WaitingEmailJson), review: review as ReviewState };
 }

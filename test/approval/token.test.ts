@@ -5,6 +5,8 @@ import {
 	createFormToken,
 	createReviewLink,
 	newReviewId,
+	openSealedState,
+	sealState,
 	TOKEN_PARAM,
 	verifyFormToken,
 	verifyReviewToken,
@@ -170,5 +172,32 @@ describe('form tokens', () => {
 		const token = reviewToken();
 		expect(verifyFormToken(token, token, SECRET)).toBe(false);
 		expect(verifyReviewToken(createFormToken(token, SECRET), SECRET).ok).toBe(false);
+	});
+});
+
+describe('sealed state (what a waiting execution carries but the agent\'s model must not read)', () => {
+	const state = { id: 'r1', reviewers: ['grace@example.com'], context: [{ label: 'Lead', value: 'Ada « l’analyste »' }] };
+
+	it('opens with the same secret only, and hides what it carries', () => {
+		const sealed = sealState(state, SECRET);
+		expect(sealed).toMatch(/^sealed1\.[A-Za-z0-9_-]+$/);
+		expect(sealed).not.toContain('grace');
+		expect(openSealedState(sealed, SECRET)).toEqual(state);
+		expect(openSealedState(sealed, `${SECRET}-rotated`)).toBeUndefined();
+		// Two seals of the same value differ (fresh IV), so equal requests are not recognisable.
+		expect(sealState(state, SECRET)).not.toBe(sealed);
+	});
+
+	it('refuses anything changed, truncated or not sealed', () => {
+		const sealed = sealState(state, SECRET);
+		fc.assert(
+			fc.property(fc.integer({ min: 'sealed1.'.length, max: sealed.length - 1 }), (index) => {
+				const flipped = sealed[index] === 'A' ? 'B' : 'A';
+				return openSealedState(sealed.slice(0, index) + flipped + sealed.slice(index + 1), SECRET) === undefined;
+			}),
+		);
+		for (const bad of [sealed.slice(0, 30), 'sealed1.', JSON.stringify(state), undefined, 42, { sealed }]) {
+			expect(openSealedState(bad, SECRET)).toBeUndefined();
+		}
 	});
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, INode } from 'n8n-workflow';
 
+import { openSealedState } from '../../lib/approval';
 import { HumanApproval } from '../../nodes/HumanApproval/HumanApproval.node';
 import {
 	changedArguments,
@@ -157,6 +158,10 @@ describe('execute', () => {
 		expect(smtp.messages.slice(before)).toHaveLength(1);
 		const waiting = result.outputs['Send Email After Review'][0][0].json;
 		expect(waiting).toMatchObject({ status: 'timedOut', sent: false, originalDraft: formatEmailDraft(EMAIL), proposed: EMAIL });
+		// On timeout this item is what the agent's model reads: the review request (reviewers, context) is sealed.
+		expect(JSON.stringify(waiting)).not.toContain('grace@example.com');
+		expect(openSealedState(waiting.sealedReview, SECRET)).toMatchObject({ reviewers: ['grace@example.com'] });
+		expect(openSealedState(waiting.sealedReview, 'another secret of at least thirty-two bytes!!')).toBeUndefined();
 	});
 
 	test('refuses a reviewer chosen by the model, and an invalid recipient, before anything is sent', async () => {
