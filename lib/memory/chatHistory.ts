@@ -253,15 +253,9 @@ export class SessionChatHistory {
 		return await this.backend.getFacts(this.session);
 	}
 
-	/**
-	 * Forgets the conversation and keeps the facts. The backends clear a session as a whole, so the facts are
-	 * read, the session cleared and the facts written back: a facts update landing between those steps is lost,
-	 * and the session's TTL restarts.
-	 */
+	/** Forgets the conversation and keeps the facts, in one step: a facts update at the same moment is kept. */
 	async clear(): Promise<void> {
-		const facts = await this.backend.getFacts(this.session);
-		await this.backend.clearSession(this.session);
-		if (Object.keys(facts).length > 0) await this.backend.setFacts(this.session, facts);
+		await this.backend.clearMessages(this.session);
 	}
 }
 

@@ -122,6 +122,16 @@ export class InProcessMemoryBackend implements MemoryBackend {
 		return existed;
 	}
 
+	async clearMessages(session: SessionRef): Promise<boolean> {
+		const key = this.keyOf(session);
+		const entry = this.readable(key);
+		if (!entry || entry.messages.length === 0) return false;
+		entry.messages = [];
+		// As in Redis, a session left with nothing in it does not exist.
+		if (Object.keys(entry.facts).length === 0) this.sessions.delete(key);
+		return true;
+	}
+
 	async getTtl(session: SessionRef): Promise<SessionTtl> {
 		const entry = this.readable(this.keyOf(session));
 		if (!entry) return { exists: false, expiresInMs: null };

@@ -212,6 +212,11 @@ export class RedisMemoryBackend implements MemoryBackend {
 		return (await this.run(() => this.client.del(keys.messages, keys.facts))) > 0;
 	}
 
+	async clearMessages(session: SessionRef): Promise<boolean> {
+		const keys = this.keysOf(session);
+		return (await this.run(() => this.client.del(keys.messages))) > 0;
+	}
+
 	async getTtl(session: SessionRef): Promise<SessionTtl> {
 		const keys = this.keysOf(session);
 		const pttls = (await this.run(async () =>

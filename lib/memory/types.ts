@@ -93,6 +93,8 @@ export interface MemoryBackend {
 	getFacts(session: SessionRef): Promise<Facts>;
 	/** Deletes the session's messages and facts; `true` when there was something to delete. */
 	clearSession(session: SessionRef): Promise<boolean>;
+	/** Deletes the session's messages in one step, keeping its facts as they are; `true` when there were some. */
+	clearMessages(session: SessionRef): Promise<boolean>;
 	listSessions(options: ListSessionsOptions): Promise<SessionListing>;
 	getTtl(session: SessionRef): Promise<SessionTtl>;
 	close(): Promise<void>;

@@ -239,6 +239,26 @@ export function describeMemoryBehaviour(factory: () => BackendFactory): void {
 			expect(await memory.clearSession(session)).toBe(false);
 		});
 
+		it('clears the messages of one session and keeps its facts untouched, TTL included', async () => {
+			const memory = await backend();
+			const session = newSession();
+			await memory.appendMessages(session, [{ role: 'user', content: 'x' }]);
+			await memory.setFacts(session, { plan: 'Starter' });
+			const before = await memory.getTtl(session);
+			expect(await memory.clearMessages(session)).toBe(true);
+			expect((await memory.getHistory(session)).messages).toEqual([]);
+			expect(await memory.getFacts(session)).toEqual({ plan: 'Starter' });
+			const after = await memory.getTtl(session);
+			expect(after.exists).toBe(true);
+			if (before.expiresInMs !== null) expect(after.expiresInMs).toBeLessThanOrEqual(before.expiresInMs);
+			expect(await memory.clearMessages(session)).toBe(false);
+			// Messages only: nothing is left, so the session no longer exists.
+			const messagesOnly = newSession();
+			await memory.appendMessages(messagesOnly, [{ role: 'user', content: 'y' }]);
+			expect(await memory.clearMessages(messagesOnly)).toBe(true);
+			expect((await memory.getTtl(messagesOnly)).exists).toBe(false);
+		});
+
 		it('lists every session of a namespace, page by page, and no other', async () => {
 			const memory = await backend();
 			const namespace = `list-${sessionCounter++}`;
