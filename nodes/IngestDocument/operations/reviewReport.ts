@@ -7,6 +7,7 @@ import { InputError } from '../../../lib/types';
 import type { KnowledgeBase } from '../../shared/storeOptions';
 
 const show = { show: { operation: ['reviewReport'] } };
+const showForReport = { show: { operation: ['reviewReport'], reportOutput: ['report'] } };
 
 export const description: INodeProperties[] = [
 	{
@@ -25,7 +26,7 @@ export const description: INodeProperties[] = [
 			{ name: 'Month', value: 'month', description: 'Calendar months (2026-11)' },
 		],
 		default: 'week',
-		description: 'One output item per period',
+		description: 'What one row of the report covers (one output item each, or one point of the chart)',
 		displayOptions: show,
 	},
 	{
@@ -68,7 +69,7 @@ export const description: INodeProperties[] = [
 		name: 'reportEmailNotice',
 		type: 'notice',
 		default: '',
-		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
+		displayOptions: showForReport,
 	},
 	{
 		displayName: 'Report Language',
@@ -77,7 +78,7 @@ export const description: INodeProperties[] = [
 		options: REVIEW_LANGUAGES.map((language) => ({ name: REVIEW_LANGUAGE_NAMES[language], value: language })),
 		default: 'en',
 		description: 'Language of the report\'s texts, chart labels, numbers and dates',
-		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
+		displayOptions: showForReport,
 	},
 	{
 		displayName: 'Report Title',
@@ -86,7 +87,7 @@ export const description: INodeProperties[] = [
 		default: '',
 		placeholder: 'Reviews of our marketing drafts',
 		description: 'Heading of the report. Empty = "Review report" in the report\'s language.',
-		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
+		displayOptions: showForReport,
 	},
 	{
 		displayName: 'Put Chart in Field',
@@ -96,7 +97,7 @@ export const description: INodeProperties[] = [
 		required: true,
 		description:
 			'Name of the binary field the PNG chart is put in. The html refers to the image by this name (src="cid:chart" for chart): list the same name under Send Email\'s Inline Attachments.',
-		displayOptions: { show: { operation: ['reviewReport'], reportOutput: ['report'] } },
+		displayOptions: showForReport,
 	},
 ];
 
